@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Build the lab guest's initramfs (gzip'ed newc cpio): static busybox,
+# numactl and migratepages with their libraries, qemu/guest-init.sh as
+# /init, qemu/machine.env as /lab/machine.env, and each STAGING_DIR's
+# contents under /lab/ (modules/*.ko, selftests/, run.sh, ...).
+# Usage: scripts/make-initramfs.sh OUT.cpio.gz [STAGING_DIR...]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 1 ] || die "usage: $0 OUT.cpio.gz [STAGING_DIR...]"
+out=$1
+shift
+for d in "$@"; do
+	[ -d "$d" ] || die "staging directory $d does not exist"
+done
+
+hint="(run scripts/install-deps.sh)"
+busybox=$(command -v busybox) || die "busybox missing $hint"
+ldd "$busybox" >/dev/null 2>&1 && die "$busybox is not static: install busybox-static $hint"
+numactl=$(command -v numactl) || die "numactl missing $hint"
+migratepages=$(command -v migratepages) || die "migratepages missing (package numactl) $hint"
+command -v cpio >/dev/null || die "cpio missing $hint"
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+
+is_elf() { [ "$(head -c4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
+
+# Copy the shared libraries (and the dynamic loader) an executable needs,
+# each at the path ldd resolves it to.
+copy_libs() {
+	local lib
+	# ldd fails on static executables: nothing to copy then.
+	ldd "$1" >/dev/null 2>&1 || return 0
+	! ldd "$1" | grep 'not found' >&2 || die "$1: missing libraries (above)"
+	for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,lab}
+chmod 1777 "$root/tmp"
+# The kernel opens /dev/console before /init runs (needs root to create).
+mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null ||
+	note "cannot mknod /dev/console (not root): /init reopens it on devtmpfs"
+
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list-full); do
+	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+
+for exe in "$numactl" "$migratepages"; do
+	cp -L "$exe" "$root/usr/bin/"
+	copy_libs "$exe"
+done
+
+install -m 755 "$LAB_ROOT/qemu/guest-init.sh" "$root/init"
+install -m 644 "$LAB_ROOT/qemu/machine.env" "$root/lab/machine.env"
+
+for d in "$@"; do
+	cp -a "$d/." "$root/lab/"
+done
+# Libraries for the staged test programs.
+while IFS= read -r -d '' f; do
+	is_elf "$f" && copy_libs "$f"
+done < <(find "$root/lab" -type f -perm -u+x -print0)
+
+mkdir -p "$(dirname "$out")"
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -n -6 >"$out.tmp"
+mv "$out.tmp" "$out"
+note "initramfs: $out ($(du -h "$out" | cut -f1))"

@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the private-nodes selftests: the test driver's debugfs
+ * files, node sysfs files, page placement queries and memory pressure.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <numaif.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib.h"
+
+#define PNT_DEBUGFS	"/sys/kernel/debug/private_node_test"
+#define PNT_PARAMS	"/sys/module/private_node_test/parameters"
+#define NODE_SYSFS	"/sys/devices/system/node"
+#define STAT_REFRESH	"/proc/sys/vm/stat_refresh"
+#define HPAGE		(2 * MIB)
+#define MAX_CPUS	1024
+
+size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Read a whole small file into @buf; returns its length or -errno. */
+static int read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static int read_param(const char *name, long *val)
+{
+	char path[256], buf[64], *end;
+	int ret;
+
+	snprintf(path, sizeof(path), PNT_PARAMS "/%s", name);
+	ret = read_file(path, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	errno = 0;
+	*val = strtol(buf, &end, 0);
+	if (errno || end == buf)
+		return -EINVAL;
+	return 0;
+}
+
+static int read_env(const char *name, long *val)
+{
+	const char *s = getenv(name);
+	char *end;
+
+	if (!s || !*s)
+		return -ENOENT;
+	errno = 0;
+	*val = strtol(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	return 0;
+}
+
+int pnt_config(struct pnt_config *cfg)
+{
+	long pn, ps, cn, cs;
+
+	if (!read_param("private_nid", &pn) && !read_param("private_size", &ps) &&
+	    !read_param("control_nid", &cn) && !read_param("control_size", &cs)) {
+		cfg->private_size = (unsigned long)ps;
+		cfg->control_size = (unsigned long)cs;
+	} else if (!read_env("PRIVATE_NID", &pn) && !read_env("PRIVATE_SIZE_MB", &ps) &&
+		   !read_env("CONTROL_NID", &cn) && !read_env("CONTROL_SIZE_MB", &cs)) {
+		cfg->private_size = (unsigned long)ps * MIB;
+		cfg->control_size = (unsigned long)cs * MIB;
+	} else {
+		return -ENOENT;
+	}
+	if (pn < 0 || pn >= (long)MASK_BITS || cn < 0 || cn >= (long)MASK_BITS)
+		return -ERANGE;
+	cfg->private_nid = (int)pn;
+	cfg->control_nid = (int)cn;
+	return 0;
+}
+
+bool pnt_driver_loaded(void)
+{
+	return access(PNT_DEBUGFS "/private", F_OK) == 0;
+}
+
+int pnt_range_write(const char *range, const char *cmd)
+{
+	char path[256];
+	ssize_t n;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), PNT_DEBUGFS "/%s", range);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, cmd, strlen(cmd));
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != strlen(cmd))
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+int pnt_range_state(const char *range)
+{
+	char path[256], buf[32];
+	int ret;
+
+	snprintf(path, sizeof(path), PNT_DEBUGFS "/%s", range);
+	ret = read_file(path, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	if (!strcmp(buf, "online\n"))
+		return 1;
+	if (!strcmp(buf, "offline\n"))
+		return 0;
+	return -EINVAL;
+}
+
+int pnt_range_ensure(const char *range, bool online)
+{
+	int state = pnt_range_state(range);
+
+	if (state < 0)
+		return state;
+	if (state == online)
+		return 0;
+	return pnt_range_write(range, online ? "add" : "remove");
+}
+
+long node_meminfo_kb(int nid, const char *field)
+{
+	char path[256], line[256], key[64];
+	long val, ret = -ENODATA;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), NODE_SYSFS "/node%d/meminfo", nid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d %63[^:]: %ld", &n, key, &val) == 3 &&
+		    n == nid && !strcmp(key, field)) {
+			ret = val;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * One refresh of the vm counters on every CPU: folds the per-cpu diffs
+ * and counts down the drain of remote per-cpu page lists (a node without
+ * CPUs, like a private node, is remote to all of them). Without
+ * /proc/sys/vm/stat_refresh, wait for the vmstat worker (once a second).
+ * Returns true if it did a refresh, false if it waited.
+ */
+static bool vm_refresh(void)
+{
+	int fd = open(STAT_REFRESH, O_WRONLY);
+	bool done;
+
+	if (fd < 0) {
+		sleep(1);
+		return false;
+	}
+	done = write(fd, "1", 1) == 1;
+	close(fd);
+	if (!done)
+		sleep(1);
+	return done;
+}
+
+long node_free_settled_kb(int nid, long want)
+{
+	long cur, last = -1;
+	int i, stable = 0;
+
+	/*
+	 * Remote per-cpu lists give back one batch every fourth refresh,
+	 * so "stable" needs more than four unchanged refreshes, or seconds.
+	 */
+	for (i = 0; i < 2000; i++) {
+		bool refreshed = vm_refresh();
+		int window = refreshed ? 12 : 6;
+
+		cur = node_meminfo_kb(nid, "MemFree");
+		if (cur < 0)
+			return cur;
+		if (want >= 0 && cur == want)
+			return cur;
+		if (cur == last) {
+			if (++stable >= window)
+				return cur;
+		} else {
+			stable = 0;
+		}
+		last = cur;
+		if (!refreshed && i >= 120)
+			break;
+	}
+	return last;
+}
+
+/* Parse a "0-3,5" list into @bits (@nbits wide). */
+static int parse_list(const char *s, unsigned char *bits, int nbits)
+{
+	memset(bits, 0, (size_t)nbits);
+	while (*s && *s != '\n') {
+		char *end;
+		long a = strtol(s, &end, 10), b;
+
+		if (end == s || a < 0)
+			return -EINVAL;
+		b = a;
+		s = end;
+		if (*s == '-') {
+			b = strtol(s + 1, &end, 10);
+			if (end == s + 1 || b < a)
+				return -EINVAL;
+			s = end;
+		}
+		if (b >= nbits)
+			return -ERANGE;
+		for (; a <= b; a++)
+			bits[a] = 1;
+		if (*s == ',')
+			s++;
+		else if (*s && *s != '\n')
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int nodelist_mask(const char *file, unsigned long *mask)
+{
+	unsigned char bits[MASK_BITS];
+	char path[256], buf[256];
+	unsigned int i;
+	int ret;
+
+	snprintf(path, sizeof(path), NODE_SYSFS "/%s", file);
+	ret = read_file(path, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	ret = parse_list(buf, bits, (int)MASK_BITS);
+	if (ret)
+		return ret;
+	*mask = 0;
+	for (i = 0; i < MASK_BITS; i++)
+		if (bits[i])
+			*mask |= 1UL << i;
+	return 0;
+}
+
+int nodelist_has(const char *file, int nid)
+{
+	unsigned long mask;
+	int ret = nodelist_mask(file, &mask);
+
+	if (ret)
+		return ret;
+	return !!(mask & (1UL << nid));
+}
+
+int pages_status(void *addr, size_t npages, int *status)
+{
+	size_t i, psz = page_size();
+	void **pages;
+	int ret = 0;
+
+	pages = malloc(npages * sizeof(*pages));
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < npages; i++) {
+		pages[i] = (char *)addr + i * psz;
+		status[i] = INT32_MIN;
+	}
+	if (move_pages(0, npages, pages, NULL, status, 0))
+		ret = -errno;
+	free(pages);
+	return ret;
+}
+
+long pages_on_node(void *addr, size_t len, int nid)
+{
+	size_t i, npages = len / page_size();
+	long count = 0;
+	int *status, ret;
+
+	status = malloc(npages * sizeof(*status));
+	if (!status)
+		return -ENOMEM;
+	ret = pages_status(addr, npages, status);
+	if (ret) {
+		free(status);
+		return ret;
+	}
+	for (i = 0; i < npages; i++)
+		if (status[i] == nid)
+			count++;
+	free(status);
+	return count;
+}
+
+bool pages_all_on(void *addr, size_t len, int nid)
+{
+	return pages_on_node(addr, len, nid) == (long)(len / page_size());
+}
+
+void touch_pages(void *addr, size_t len)
+{
+	size_t off, psz = page_size();
+
+	for (off = 0; off < len; off += psz)
+		((volatile char *)addr)[off] = 1;
+}
+
+long node_headroom_kb(int nid)
+{
+	long free = 0, low = 0, boost = 0, prot = 0, pages = 0;
+	char line[512];
+	int node = -1;
+	bool more;
+	FILE *f;
+
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		return -errno;
+	do {
+		char zone[32];
+		unsigned long v;
+		int n;
+
+		more = fgets(line, sizeof(line), f) != NULL;
+		if (!more || sscanf(line, "Node %d, zone %31s", &n, zone) == 2) {
+			/* Close the previous zone. */
+			if (node == nid && free > low + boost + prot)
+				pages += free - low - boost - prot;
+			node = more ? n : -1;
+			free = low = boost = prot = 0;
+		} else if (sscanf(line, " pages free %lu", &v) == 1) {
+			free = (long)v;
+		} else if (sscanf(line, " low %lu", &v) == 1) {
+			low = (long)v;
+		} else if (sscanf(line, " boost %lu", &v) == 1) {
+			boost = (long)v;
+		} else if (strstr(line, "protection: (")) {
+			/* The highest entry guards against any allocation. */
+			char *p = strchr(line, '(') + 1;
+
+			while (*p && *p != ')') {
+				char *end;
+				long r = strtol(p, &end, 10);
+
+				if (end == p)
+					break;
+				if (r > prot)
+					prot = r;
+				p = end;
+				while (*p == ',' || *p == ' ')
+					p++;
+			}
+		}
+	} while (more);
+	fclose(f);
+	return pages * (long)(page_size() / KIB);
+}
+
+int pin_to_node(int nid)
+{
+	unsigned char bits[MAX_CPUS];
+	char path[256], buf[1024];
+	cpu_set_t set;
+	int i, ret, n = 0;
+
+	snprintf(path, sizeof(path), NODE_SYSFS "/node%d/cpulist", nid);
+	ret = read_file(path, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	ret = parse_list(buf, bits, MAX_CPUS);
+	if (ret)
+		return ret;
+	CPU_ZERO(&set);
+	for (i = 0; i < MAX_CPUS && i < CPU_SETSIZE; i++) {
+		if (bits[i]) {
+			CPU_SET(i, &set);
+			n++;
+		}
+	}
+	if (!n)
+		return -ENODEV;
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return -errno;
+	return 0;
+}
+
+int pressure_fill(struct pressure *p, int nid, long headroom_kb)
+{
+	unsigned long mask = 1UL << nid;
+	long total = node_meminfo_kb(nid, "MemTotal");
+	void *raw;
+
+	p->addr = NULL;
+	p->len = p->used = 0;
+	if (total < 0)
+		return (int)total;
+	/* 2 MiB aligned, so that a step never straddles a huge page. */
+	p->len = (size_t)total * KIB;
+	raw = mmap(NULL, p->len + HPAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return -errno;
+	p->addr = (void *)(((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1));
+	if ((char *)p->addr > (char *)raw)
+		munmap(raw, (size_t)((char *)p->addr - (char *)raw));
+	munmap((char *)p->addr + p->len,
+	       (size_t)((char *)raw + HPAGE - (char *)p->addr));
+	if (mbind(p->addr, p->len, MPOL_BIND, &mask, MASK_MAXNODE, 0)) {
+		int err = -errno;
+
+		pressure_release(p);
+		return err;
+	}
+	for (;;) {
+		long h = node_headroom_kb(nid);
+		size_t step;
+
+		if (h < 0)
+			return (int)h;
+		if (h <= headroom_kb)
+			break;
+		/* Steps of whole huge pages, at most 16 MiB between checks. */
+		step = (size_t)(h - headroom_kb) * KIB;
+		if (step > 16 * MIB)
+			step = 16 * MIB;
+		step &= ~(HPAGE - 1);
+		if (!step || p->used + step > p->len)
+			break;
+		touch_pages((char *)p->addr + p->used, step);
+		p->used += step;
+	}
+	return 0;
+}
+
+void pressure_release(struct pressure *p)
+{
+	if (p->addr)
+		munmap(p->addr, p->len);
+	p->addr = NULL;
+	p->len = p->used = 0;
+}
+
+long dentry_fill(int nid, long headroom_kb)
+{
+	static unsigned long seq;
+	char path[64];
+	struct stat st;
+	long made = 0, h;
+	int i, ret;
+
+	ret = pin_to_node(nid);
+	if (ret)
+		return ret;
+	for (;;) {
+		h = node_headroom_kb(nid);
+		if (h < 0)
+			return h;
+		if (h <= headroom_kb)
+			return made;
+		/* 2 GiB worth of dentries: they are not landing on @nid. */
+		if (made >= 8L * 1024 * 1024)
+			return -ENOSPC;
+		/* About 256 KiB of dentries between two looks. */
+		for (i = 0; i < 1024; i++) {
+			snprintf(path, sizeof(path), "/sys/kernel/pnt-%d-%lu",
+				 (int)getpid(), seq++);
+			if (!stat(path, &st))
+				return -EEXIST;
+		}
+		made += 1024;
+	}
+}
+
+void drop_slab_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	if (fd < 0)
+		return;
+	if (write(fd, "2", 1) != 1) {
+		/* Nothing to do: the dentries go under pressure anyway. */
+	}
+	close(fd);
+}
+
+int tmp_mount(const char *fstype, const char *opts, char *dir, size_t len)
+{
+	if (mkdir("/tmp", 01777) && errno != EEXIST)
+		return -errno;
+	snprintf(dir, len, "/tmp/pnt-%s.XXXXXX", fstype);
+	if (!mkdtemp(dir))
+		return -errno;
+	if (mount(fstype, dir, fstype, 0, opts)) {
+		int err = -errno;
+
+		rmdir(dir);
+		return err;
+	}
+	return 0;
+}
+
+void tmp_umount(const char *dir)
+{
+	if (umount(dir))
+		umount2(dir, MNT_DETACH);
+	rmdir(dir);
+}
+
+int self_exe(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+int run_capture(char *const argv[], char *out, size_t len)
+{
+	size_t got = 0;
+	int fds[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		return err;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null >= 0)
+			dup2(null, 0);
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	/* Read to the end even if @out is full, so the child never blocks. */
+	for (;;) {
+		char scratch[256];
+		char *dst = got + 1 < len ? out + got : scratch;
+		size_t room = got + 1 < len ? len - 1 - got : sizeof(scratch);
+
+		n = read(fds[0], dst, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (dst != scratch)
+			got += (size_t)n;
+	}
+	close(fds[0]);
+	if (len)
+		out[got] = '\0';
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return status;
+}
+
+/* --pnt-hog BYTES NID: see lib.h. */
+static int hog_main(int argc, char **argv)
+{
+	size_t len;
+	long on;
+	char c;
+	void *p;
+
+	if (argc != 4)
+		return 2;
+	len = strtoul(argv[2], NULL, 0) & ~(page_size() - 1);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	touch_pages(p, len);
+	on = pages_on_node(p, len, atoi(argv[3]));
+	if (on < 0)
+		return 1;
+	printf("%ld %zu\n", on, len / page_size());
+	fflush(stdout);
+	/* Hold the memory until the parent has measured. */
+	while (read(0, &c, 1) > 0)
+		;
+	munmap(p, len);
+	return 0;
+}
+
+int pnt_helper_main(int argc, char **argv)
+{
+	if (!strcmp(argv[1], "--pnt-true"))
+		return 0;
+	if (!strcmp(argv[1], "--pnt-hog"))
+		return hog_main(argc, argv);
+	fprintf(stderr, "unknown helper mode %s\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the private-nodes selftests.
+ *
+ * Every function that can fail returns a negative errno; they never exit,
+ * so the tests decide what a failure means.
+ */
+#ifndef PRIVATE_NODES_LIB_H
+#define PRIVATE_NODES_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define KIB		1024UL
+#define MIB		(1024UL * KIB)
+
+/* Node masks are single words: the lab has four nodes. */
+#define MASK_BITS	(8 * sizeof(unsigned long))
+/* maxnode for mbind & co: the kernel reads maxnode - 1 bits. */
+#define MASK_MAXNODE	(MASK_BITS + 1)
+
+/* The test driver's view of the lab, from its module parameters. */
+struct pnt_config {
+	int private_nid;
+	unsigned long private_size;	/* bytes */
+	int control_nid;
+	unsigned long control_size;	/* bytes */
+};
+
+/*
+ * Fill @cfg from /sys/module/private_node_test/parameters, or from the
+ * environment (PRIVATE_NID, PRIVATE_SIZE_MB, CONTROL_NID, CONTROL_SIZE_MB,
+ * as in machine.env) if the driver is not loaded.
+ */
+int pnt_config(struct pnt_config *cfg);
+/* True if /sys/kernel/debug/private_node_test/ exists. */
+bool pnt_driver_loaded(void);
+
+/* @range is "private" or "control"; @cmd is "add" or "remove". */
+int pnt_range_write(const char *range, const char *cmd);
+/* 1 if the range is online, 0 if offline. */
+int pnt_range_state(const char *range);
+/* Add or remove the range unless it already is in the wanted state. */
+int pnt_range_ensure(const char *range, bool online);
+
+/* A "Node N <field>: V kB" value from nodeN/meminfo, in kB. */
+long node_meminfo_kb(int nid, const char *field);
+/*
+ * Fold the per-cpu vm counters and let the per-cpu page lists of remote
+ * zones drain, until MemFree of @nid equals @want (pass -1 for "until it
+ * stops changing"). Returns the final MemFree in kB.
+ */
+long node_free_settled_kb(int nid, long want);
+
+/* 1 if @nid is in /sys/devices/system/node/@file (a node list). */
+int nodelist_has(const char *file, int nid);
+/* The node list @file as a mask. */
+int nodelist_mask(const char *file, unsigned long *mask);
+
+/*
+ * Where are the @npages pages at @addr? Fills @status like move_pages()
+ * with nodes == NULL: a node id, or -ENOENT/-EFAULT for absent pages.
+ */
+int pages_status(void *addr, size_t npages, int *status);
+/* Number of pages of [addr, addr + len) on @nid, or a negative errno. */
+long pages_on_node(void *addr, size_t len, int nid);
+/* True if every page of [addr, addr + len) is on @nid. */
+bool pages_all_on(void *addr, size_t len, int nid);
+/* Write one byte per page so that every page is allocated. */
+void touch_pages(void *addr, size_t len);
+size_t page_size(void);
+
+/*
+ * Allocatable memory of @nid before the page allocator falls back to
+ * another node: free pages above the low watermark and lowmem reserve of
+ * each zone, from /proc/zoneinfo. In kB.
+ */
+long node_headroom_kb(int nid);
+/* Run on the CPUs of @nid only. */
+int pin_to_node(int nid);
+
+/* Anonymous memory bound to one node, touched until it is nearly full. */
+struct pressure {
+	void *addr;
+	size_t len;	/* mapped */
+	size_t used;	/* touched */
+};
+/* Touch memory bound to @nid until its headroom is at most @headroom_kb. */
+int pressure_fill(struct pressure *p, int nid, long headroom_kb);
+void pressure_release(struct pressure *p);
+
+/*
+ * Fill @nid with reclaimable kernel memory until its headroom is at most
+ * @headroom_kb: negative dentries, from looking up missing names in sysfs
+ * (kernfs keeps negative dentries, the dcache shrinker frees them under
+ * pressure). Runs on the CPUs of @nid so that the slab pages come from
+ * it, and leaves the task there. Returns the number of dentries made.
+ */
+long dentry_fill(int nid, long headroom_kb);
+/*
+ * Free reclaimable slab (those dentries) through vm.drop_caches, where
+ * /proc/sys exists; otherwise they stay until memory pressure frees them.
+ */
+void drop_slab_caches(void);
+
+/* Mount a fresh @fstype in a new directory under /tmp. */
+int tmp_mount(const char *fstype, const char *opts, char *dir, size_t len);
+void tmp_umount(const char *dir);
+
+/* Path of the running binary, for running its helper modes. */
+int self_exe(char *buf, size_t len);
+/*
+ * Run @argv (searched in PATH) with stdin from /dev/null, its stdout and
+ * stderr in @out. Returns its wait status, or a negative errno.
+ */
+int run_capture(char *const argv[], char *out, size_t len);
+
+/*
+ * Helper modes of the test binaries, reached through PNT_HARNESS_MAIN:
+ *   --pnt-true            exit 0 (a command for numactl to run)
+ *   --pnt-hog BYTES NID   allocate BYTES, print "<pages on NID> <pages>",
+ *                         hold the memory until stdin is closed
+ */
+int pnt_helper_main(int argc, char **argv);
+
+#define PNT_HARNESS_MAIN						\
+	int main(int argc, char **argv)					\
+	{								\
+		if (argc > 1 && !strncmp(argv[1], "--pnt-", 6))		\
+			return pnt_helper_main(argc, argv);		\
+		return test_harness_run(argc, argv);			\
+	}
+
+#endif /* PRIVATE_NODES_LIB_H */
