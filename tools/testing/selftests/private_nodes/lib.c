@@ -32,8 +32,7 @@ size_t page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Read a whole small file into @buf; returns its length or -errno. */
-static int read_file(const char *path, char *buf, size_t len)
+int read_file(const char *path, char *buf, size_t len)
 {
 	ssize_t n;
 	int fd, err;
@@ -48,6 +47,24 @@ static int read_file(const char *path, char *buf, size_t len)
 		return -err;
 	buf[n] = '\0';
 	return (int)n;
+}
+
+int write_file(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	close(fd);
+	return err;
 }
 
 static int read_param(const char *name, long *val)
@@ -107,23 +124,50 @@ bool pnt_driver_loaded(void)
 	return access(PNT_DEBUGFS "/private", F_OK) == 0;
 }
 
+int pnt_counters_read(struct pnt_counters *c)
+{
+	static const char *const keys[] = {
+		"allocated", "freed_folios", "freed_pages",
+		"split_new", "split_done",
+	};
+	long *vals[] = {
+		&c->allocated, &c->freed_folios, &c->freed_pages,
+		&c->split_new, &c->split_done,
+	};
+	char buf[512], key[32], *line, *save = NULL;
+	unsigned int i, found = 0;
+	long v;
+	int ret;
+
+	ret = read_file(PNT_DEBUGFS "/counters", buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%31s %ld", key, &v) != 2)
+			return -EINVAL;
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			if (!strcmp(key, keys[i])) {
+				*vals[i] = v;
+				found |= 1U << i;
+			}
+		}
+	}
+	return found == (1U << (sizeof(keys) / sizeof(keys[0]))) - 1 ?
+	       0 : -ENODATA;
+}
+
+int pnt_counters_reset(void)
+{
+	return write_file(PNT_DEBUGFS "/counters", "0");
+}
+
 int pnt_range_write(const char *range, const char *cmd)
 {
 	char path[256];
-	ssize_t n;
-	int fd, err = 0;
 
 	snprintf(path, sizeof(path), PNT_DEBUGFS "/%s", range);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, cmd, strlen(cmd));
-	if (n < 0)
-		err = -errno;
-	else if ((size_t)n != strlen(cmd))
-		err = -EIO;
-	close(fd);
-	return err;
+	return write_file(path, cmd);
 }
 
 int pnt_range_state(const char *range)
@@ -196,6 +240,11 @@ static bool vm_refresh(void)
 	if (!done)
 		sleep(1);
 	return done;
+}
+
+void vm_counters_fold(void)
+{
+	vm_refresh();
 }
 
 long node_free_settled_kb(int nid, long want)
@@ -333,6 +382,48 @@ long pages_on_node(void *addr, size_t len, int nid)
 bool pages_all_on(void *addr, size_t len, int nid)
 {
 	return pages_on_node(addr, len, nid) == (long)(len / page_size());
+}
+
+int pages_pfns(void *addr, size_t npages, uint64_t *pfns)
+{
+	size_t psz = page_size();
+	off_t off = (off_t)((uintptr_t)addr / psz * sizeof(uint64_t));
+	size_t want = npages * sizeof(uint64_t), i;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, pfns, want, off);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != want)
+		err = -EIO;
+	close(fd);
+	if (err)
+		return err;
+	/* Bit 63: present; bits 0-54: the frame number. */
+	for (i = 0; i < npages; i++)
+		pfns[i] = (pfns[i] >> 63) ? pfns[i] & ((1ULL << 55) - 1) : 0;
+	return 0;
+}
+
+int pfn_kpageflags(uint64_t pfn, uint64_t *flags)
+{
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, flags, sizeof(*flags), (off_t)(pfn * sizeof(*flags)));
+	if (n < 0)
+		err = -errno;
+	else if (n != sizeof(*flags))
+		err = -EIO;
+	close(fd);
+	return err;
 }
 
 void touch_pages(void *addr, size_t len)

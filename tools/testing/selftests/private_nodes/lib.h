@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define KIB		1024UL
 #define MIB		(1024UL * KIB)
@@ -36,12 +37,31 @@ int pnt_config(struct pnt_config *cfg);
 /* True if /sys/kernel/debug/private_node_test/ exists. */
 bool pnt_driver_loaded(void);
 
+/*
+ * The driver's debugfs "counters": pages it handed out, and the owner
+ * callbacks it saw for folios of the private node.
+ */
+struct pnt_counters {
+	long allocated;		/* pages allocated by the fault handler */
+	long freed_folios;	/* free_folio callbacks */
+	long freed_pages;	/* pages in those folios */
+	long split_new;		/* folio_split callbacks with a new folio */
+	long split_done;	/* folio_split callbacks ending a split */
+};
+int pnt_counters_read(struct pnt_counters *c);
+int pnt_counters_reset(void);
+
 /* @range is "private" or "control"; @cmd is "add" or "remove". */
 int pnt_range_write(const char *range, const char *cmd);
 /* 1 if the range is online, 0 if offline. */
 int pnt_range_state(const char *range);
 /* Add or remove the range unless it already is in the wanted state. */
 int pnt_range_ensure(const char *range, bool online);
+
+/* Read a small file into @buf (NUL-terminated); its length or -errno. */
+int read_file(const char *path, char *buf, size_t len);
+/* Write @s to @path in one write(); 0 or -errno. */
+int write_file(const char *path, const char *s);
 
 /* A "Node N <field>: V kB" value from nodeN/meminfo, in kB. */
 long node_meminfo_kb(int nid, const char *field);
@@ -51,6 +71,13 @@ long node_meminfo_kb(int nid, const char *field);
  * stops changing"). Returns the final MemFree in kB.
  */
 long node_free_settled_kb(int nid, long want);
+
+/*
+ * Fold the per-cpu vm counters into the zone and node counters, so that
+ * nodeN/meminfo is exact (vm.stat_refresh; without it, wait a second for
+ * the vmstat worker).
+ */
+void vm_counters_fold(void);
 
 /* 1 if @nid is in /sys/devices/system/node/@file (a node list). */
 int nodelist_has(const char *file, int nid);
@@ -66,6 +93,15 @@ int pages_status(void *addr, size_t npages, int *status);
 long pages_on_node(void *addr, size_t len, int nid);
 /* True if every page of [addr, addr + len) is on @nid. */
 bool pages_all_on(void *addr, size_t len, int nid);
+/*
+ * The page frame of each of the @npages pages at @addr, from
+ * /proc/self/pagemap: 0 for a page that is not present (and for all pages
+ * without CAP_SYS_ADMIN, which hides frame numbers).
+ */
+int pages_pfns(void *addr, size_t npages, uint64_t *pfns);
+/* The /proc/kpageflags word of @pfn (KPF_* bits); needs CAP_SYS_ADMIN. */
+int pfn_kpageflags(uint64_t pfn, uint64_t *flags);
+
 /* Write one byte per page so that every page is allocated. */
 void touch_pages(void *addr, size_t len);
 size_t page_size(void);

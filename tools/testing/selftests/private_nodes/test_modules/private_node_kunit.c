@@ -427,7 +427,120 @@ static struct kunit_suite online_suite = {
 	.test_cases = online_cases,
 };
 
-kunit_test_suites(&registration_suite, &online_suite);
+/* --- owner ops and the folio predicates -------------------------------- */
+
+static const struct node_private_ops ops_a, ops_b;
+static const struct node_private_ops ops_unknown_flag = {
+	.flags = ~NP_OPS_ALL,
+};
+
+static void ops_need_an_owner(struct kunit *test)
+{
+	require_range(test);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &ops_a), -ENODEV);
+	KUNIT_EXPECT_EQ(test, node_private_clear_ops(private_nid, &ops_a),
+			-ENODEV);
+	/* An ordinary node has no owner either. */
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(dram_nid(), &ops_a), -ENODEV);
+}
+
+static void ops_rejects_bad_arguments(struct kunit *test)
+{
+	require_range(test);
+	KUNIT_ASSERT_EQ(test, node_private_register(private_nid, &owner_a), 0);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
+						   &ops_unknown_flag), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(-1, &ops_a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(MAX_NUMNODES, &ops_a),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid), 0);
+}
+
+static void ops_set_and_clear_once(struct kunit *test)
+{
+	require_range(test);
+	KUNIT_ASSERT_EQ(test, node_private_register(private_nid, &owner_a), 0);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &ops_a), 0);
+	KUNIT_EXPECT_PTR_EQ(test, rcu_access_pointer(owner_a.ops), &ops_a);
+	/* One table per node: another, or the same again, is refused. */
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &ops_b), -EBUSY);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &ops_a), -EBUSY);
+	/* Only the installed table can be cleared. */
+	KUNIT_EXPECT_EQ(test, node_private_clear_ops(private_nid, &ops_b),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_clear_ops(private_nid, &ops_a), 0);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(owner_a.ops));
+	KUNIT_EXPECT_EQ(test, node_private_clear_ops(private_nid, &ops_a),
+			-EINVAL);
+	/* Unregistering drops ops the owner left installed. */
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &ops_b), 0);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid), 0);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(owner_a.ops));
+}
+
+static void predicate_on_private_and_ordinary_folios(struct kunit *test)
+{
+	struct page *priv, *dram;
+
+	require_range(test);
+	KUNIT_ASSERT_EQ(test, add_private(&owner_a, private_nid,
+					  MMOP_ONLINE_KERNEL), 0);
+	priv = alloc_pages_node(private_nid, GFP_KERNEL | GFP_PRIVATE, 0);
+	dram = alloc_pages_node(dram_nid(), GFP_KERNEL, 0);
+	if (priv && dram) {
+		KUNIT_EXPECT_TRUE(test, folio_is_private_node(page_folio(priv)));
+		KUNIT_EXPECT_TRUE(test,
+				  folio_is_private_managed(page_folio(priv)));
+		KUNIT_EXPECT_FALSE(test, folio_is_zone_device(page_folio(priv)));
+		/* The control: an ordinary folio is neither. */
+		KUNIT_EXPECT_FALSE(test, folio_is_private_node(page_folio(dram)));
+		KUNIT_EXPECT_FALSE(test,
+				   folio_is_private_managed(page_folio(dram)));
+	} else {
+		KUNIT_FAIL(test, "allocation failed");
+	}
+	if (priv)
+		__free_page(priv);
+	if (dram)
+		__free_page(dram);
+	KUNIT_EXPECT_EQ(test, remove_private(private_nid), 0);
+}
+
+#ifdef CONFIG_ZONE_DEVICE
+static void predicate_on_zone_device_folio(struct kunit *test)
+{
+	struct page *page = kunit_kzalloc(test, sizeof(*page), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	/* A struct page as memremap_pages() would set it up: zone and node. */
+	set_page_links(page, ZONE_DEVICE, dram_nid(), 0);
+	KUNIT_EXPECT_TRUE(test, folio_is_zone_device(page_folio(page)));
+	KUNIT_EXPECT_FALSE(test, folio_is_private_node(page_folio(page)));
+	KUNIT_EXPECT_TRUE(test, folio_is_private_managed(page_folio(page)));
+}
+#else
+static void predicate_on_zone_device_folio(struct kunit *test)
+{
+	kunit_skip(test, "CONFIG_ZONE_DEVICE is off");
+}
+#endif
+
+static struct kunit_case ops_cases[] = {
+	KUNIT_CASE(ops_need_an_owner),
+	KUNIT_CASE(ops_rejects_bad_arguments),
+	KUNIT_CASE(ops_set_and_clear_once),
+	KUNIT_CASE(predicate_on_private_and_ordinary_folios),
+	KUNIT_CASE(predicate_on_zone_device_folio),
+	{}
+};
+
+static struct kunit_suite ops_suite = {
+	.name = "private_node_ops",
+	.test_cases = ops_cases,
+};
+
+kunit_test_suites(&registration_suite, &online_suite, &ops_suite);
 
 MODULE_DESCRIPTION("KUnit tests for private memory nodes");
 MODULE_LICENSE("GPL");

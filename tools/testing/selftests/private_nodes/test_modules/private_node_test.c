@@ -12,8 +12,12 @@
  * control that shows a test would see pages land on a node that is not
  * private.
  *
- * debugfs: /sys/kernel/debug/private_node_test/{private,control}
- *   write "add" or "remove"; read "online" or "offline".
+ * debugfs: /sys/kernel/debug/private_node_test/
+ *   private, control  write "add" or "remove"; read "online" or "offline"
+ *   counters          pages handed out, and the owner callbacks seen on
+ *                     the private node: "allocated N\nfreed_folios N\n
+ *                     freed_pages N\nsplit_new N\nsplit_done N\n";
+ *                     write anything to reset them
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -23,6 +27,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/node_private.h>
+#include <linux/seq_file.h>
 #include <linux/string.h>
 
 static int private_nid = NUMA_NO_NODE;
@@ -48,6 +53,26 @@ MODULE_PARM_DESC(control_size, "Size of the control range in bytes");
 
 static DEFINE_MUTEX(pnt_lock);
 static struct node_private pnt_owner;
+
+/* What the owner hands out, and hears back through its callbacks. */
+static atomic_long_t nr_allocated, nr_freed_folios, nr_freed_pages;
+static atomic_long_t nr_split_new, nr_split_done;
+
+static void pnt_free_folio(struct folio *folio)
+{
+	atomic_long_inc(&nr_freed_folios);
+	atomic_long_add(folio_nr_pages(folio), &nr_freed_pages);
+}
+
+static void pnt_folio_split(struct folio *folio, struct folio *new_folio)
+{
+	atomic_long_inc(new_folio ? &nr_split_new : &nr_split_done);
+}
+
+static const struct node_private_ops pnt_ops = {
+	.free_folio = pnt_free_folio,
+	.folio_split = pnt_folio_split,
+};
 static bool private_online, control_online;
 static struct dentry *pnt_dir;
 
@@ -61,6 +86,12 @@ static int private_add(void)
 						private_size, PNT_RESOURCE,
 						MHP_NONE, MMOP_ONLINE_KERNEL,
 						&pnt_owner);
+	if (!ret) {
+		ret = node_private_set_ops(private_nid, &pnt_ops);
+		if (ret)
+			WARN_ON(offline_and_remove_private_memory(private_nid,
+					private_base, private_size));
+	}
 	/* Pin the module while it owns the node: its pnt_owner is in use. */
 	if (!ret) {
 		private_online = true;
@@ -169,6 +200,43 @@ static ssize_t range_write(struct file *file, const char __user *ubuf,
 	return ret ? ret : len;
 }
 
+static int counters_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "allocated %ld\nfreed_folios %ld\nfreed_pages %ld\n",
+		   atomic_long_read(&nr_allocated),
+		   atomic_long_read(&nr_freed_folios),
+		   atomic_long_read(&nr_freed_pages));
+	seq_printf(m, "split_new %ld\nsplit_done %ld\n",
+		   atomic_long_read(&nr_split_new),
+		   atomic_long_read(&nr_split_done));
+	return 0;
+}
+
+static int counters_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, counters_show, NULL);
+}
+
+static ssize_t counters_write(struct file *file, const char __user *ubuf,
+			      size_t len, loff_t *ppos)
+{
+	atomic_long_set(&nr_allocated, 0);
+	atomic_long_set(&nr_freed_folios, 0);
+	atomic_long_set(&nr_freed_pages, 0);
+	atomic_long_set(&nr_split_new, 0);
+	atomic_long_set(&nr_split_done, 0);
+	return len;
+}
+
+static const struct file_operations counters_fops = {
+	.owner = THIS_MODULE,
+	.open = counters_open,
+	.read = seq_read,
+	.write = counters_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
 static const struct file_operations range_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
@@ -189,6 +257,7 @@ static vm_fault_t pnt_fault(struct vm_fault *vmf)
 				__GFP_ZERO | __GFP_NOWARN, 0);
 	if (!page)
 		return VM_FAULT_SIGBUS;
+	atomic_long_inc(&nr_allocated);
 	/* The mapping takes its own reference; the PTE owns the page now. */
 	ret = vmf_insert_page_mkwrite(vmf, page, vmf->flags & FAULT_FLAG_WRITE);
 	put_page(page);
@@ -234,6 +303,7 @@ static int __init pnt_init(void)
 	pnt_dir = debugfs_create_dir("private_node_test", NULL);
 	debugfs_create_file("private", 0600, pnt_dir, (void *)&pnt_private,
 			    &range_fops);
+	debugfs_create_file("counters", 0600, pnt_dir, NULL, &counters_fops);
 	if (control_nid != NUMA_NO_NODE && control_size)
 		debugfs_create_file("control", 0600, pnt_dir,
 				    (void *)&pnt_control, &range_fops);
