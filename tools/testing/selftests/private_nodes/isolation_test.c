@@ -240,10 +240,33 @@ TEST_F_TIMEOUT(isolation, anon, 600)
 	check_target(_metadata, self, variant, on);
 }
 
+#define THP_DEFRAG "/sys/kernel/mm/transparent_hugepage/defrag"
+
+/*
+ * Huge pages under the same pressure. With defrag=never a THP fault does
+ * not reclaim: when the local node has no free huge page the allocation
+ * falls back along the zonelist, which is where it would find a leaked
+ * private node (and does find the control node). With reclaim allowed it
+ * would instead free the dentry filler locally and land there, which
+ * proves nothing either way.
+ */
 TEST_F_TIMEOUT(isolation, thp, 600)
 {
-	long on = map_and_count(_metadata, self, MADV_HUGEPAGE);
+	char saved[64] = "", *sel;
+	long on;
 
+	if (read_file(THP_DEFRAG, saved, sizeof(saved)) > 0) {
+		/* "always defer [madvise] never": keep the selected word. */
+		sel = strchr(saved, '[');
+		if (sel && strchr(sel, ']')) {
+			memmove(saved, sel + 1, strlen(sel));
+			*strchr(saved, ']') = '\0';
+		}
+		ASSERT_EQ(0, write_file(THP_DEFRAG, "never"));
+	}
+	on = map_and_count(_metadata, self, MADV_HUGEPAGE);
+	if (saved[0])
+		write_file(THP_DEFRAG, saved);
 	if (on == -EINVAL)
 		SKIP(return, "no transparent huge pages");
 	ASSERT_LE(0, on);

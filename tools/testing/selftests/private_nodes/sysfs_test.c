@@ -7,6 +7,7 @@
 #include "../kselftest_harness.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib.h"
 
@@ -118,6 +119,18 @@ TEST_F(sysfs, control_is_ordinary)
 	} else {
 		EXPECT_EQ(0, nodelist_has("has_memory", nid));
 	}
+}
+
+/*
+ * The lab's CXL type-3 volatile device (behind pxb-cxl/cxl-rp, with a CFMW
+ * window) is enumerated: the memdev and the root decoder exist.
+ */
+TEST(cxl_device_enumerated)
+{
+	struct stat st;
+
+	EXPECT_EQ(0, stat("/sys/bus/cxl/devices/mem0", &st));
+	EXPECT_EQ(0, stat("/sys/bus/cxl/devices/decoder0.0", &st));
 }
 
 TEST_HARNESS_MAIN

@@ -99,14 +99,18 @@ static void register_once_per_node(struct kunit *test)
 
 static void hotplug_rejects_bad_arguments(struct kunit *test)
 {
+	int ret;
+
 	require_range(test);
 	KUNIT_EXPECT_EQ(test, add_private(NULL, private_nid, MMOP_ONLINE_KERNEL),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, add_private(&owner_a, private_nid, MMOP_OFFLINE),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, add_private_memory_driver_managed(private_nid,
-			private_base, private_size, "not a System RAM name",
-			MHP_NONE, MMOP_ONLINE_KERNEL, &owner_a), -EINVAL);
+	ret = add_private_memory_driver_managed(private_nid, private_base,
+						private_size, "not System RAM",
+						MHP_NONE, MMOP_ONLINE_KERNEL,
+						&owner_a);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
 	KUNIT_EXPECT_EQ(test, add_private(&owner_a, dram_nid(),
 					  MMOP_ONLINE_KERNEL), -EBUSY);
 	KUNIT_EXPECT_EQ(test, remove_private(private_nid), -EINVAL);
@@ -138,7 +142,9 @@ static void hotplug_lifecycle(struct kunit *test)
 					  MMOP_ONLINE_KERNEL), -EBUSY);
 	/* The range is not on another node. */
 	KUNIT_EXPECT_EQ(test, offline_and_remove_private_memory(dram_nid(),
-			private_base, private_size), -EINVAL);
+								private_base,
+								private_size),
+			-EINVAL);
 
 	KUNIT_ASSERT_EQ(test, remove_private(private_nid), 0);
 	KUNIT_EXPECT_FALSE(test, node_state(private_nid, N_MEMORY_PRIVATE));

@@ -73,6 +73,7 @@ static const struct node_private_ops pnt_ops = {
 	.free_folio = pnt_free_folio,
 	.folio_split = pnt_folio_split,
 };
+
 static bool private_online, control_online;
 static struct dentry *pnt_dir;
 
@@ -90,7 +91,8 @@ static int private_add(void)
 		ret = node_private_set_ops(private_nid, &pnt_ops);
 		if (ret)
 			WARN_ON(offline_and_remove_private_memory(private_nid,
-					private_base, private_size));
+								  private_base,
+								  private_size));
 	}
 	/* Pin the module while it owns the node: its pnt_owner is in use. */
 	if (!ret) {
@@ -162,6 +164,7 @@ struct pnt_range {
 static const struct pnt_range pnt_private = {
 	private_add, private_remove, &private_online
 };
+
 static const struct pnt_range pnt_control = {
 	control_add, control_remove, &control_online
 };
