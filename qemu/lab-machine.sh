@@ -18,6 +18,8 @@
 #   to node 3.
 # CXL: one type-3 volatile device (256 MiB) behind a pxb-cxl host bridge
 #   and a 4 GiB fixed memory window, as in shared/GUIDE.md.
+# LAB_QEMU_ACCEL replaces "tcg"; LAB_QEMU_EXTRA (words) is appended, e.g.
+#   for the benchmark's instruction counting (scripts/bench.sh).
 
 LAB_MACHINE_ENV=${LAB_MACHINE_ENV:-$(dirname "${BASH_SOURCE[0]}")/machine.env}
 
@@ -33,7 +35,8 @@ lab_qemu_args() {
 
 	# shellcheck disable=SC2054 # commas are inside QEMU options
 	_args=(
-		-machine q35,cxl=on -accel tcg -cpu max,hypervisor=off
+		-machine q35,cxl=on -accel "${LAB_QEMU_ACCEL:-tcg}"
+		-cpu max,hypervisor=off
 		# One socket per CPU: a shared LLC across nodes makes the kernel
 		# WARN. CPUs 2 and 3 never come up (see the top).
 		-smp 2,maxcpus=4,sockets=4,cores=1,threads=1
@@ -65,4 +68,6 @@ lab_qemu_args() {
 		-device cxl-type3,bus=rp0,volatile-memdev=cxl-mem0,id=cxl-vmem0,sn=0x1234
 		-machine cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G
 	)
+	# shellcheck disable=SC2206 # words on purpose
+	[ -z "${LAB_QEMU_EXTRA:-}" ] || _args+=($LAB_QEMU_EXTRA)
 }

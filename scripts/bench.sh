@@ -61,6 +61,17 @@ for k in "${kernels[@]}"; do
 	"$s/make-initramfs.sh" "$LAB_OUT/bench-$k/initramfs.cpio.gz" "$work/$k/stage"
 done
 
+# Instruction counting (default): with -icount shift=0 the guest clock
+# advances 1 ns per guest instruction, so the figures are deterministic
+# instruction counts per operation, free of host noise, which TCG's
+# wall-clock timing (10-70% round-to-round spread here) is not.
+# BENCH_ICOUNT=0 measures TCG wall-clock time instead.
+if [ "${BENCH_ICOUNT:-1}" = 1 ]; then
+	export LAB_QEMU_ACCEL="tcg,thread=single"
+	export LAB_QEMU_EXTRA="-icount shift=0,sleep=off,align=off"
+	note "figures are guest instructions per operation (QEMU -icount shift=0)"
+fi
+
 # Each boot's figures as lines "KERNEL BOOT METRIC round|median VALUE",
 # and its kernel release as "KERNEL BOOT release - RELEASE".
 figures=$LAB_OUT/bench-figures.txt
