@@ -15,7 +15,7 @@ mkdir -p "$stage/modules" "$stage/selftests"
 # External modules build in a scratch copy: the repo stays clean.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp "$tests"/test_modules/*.c "$tests/test_modules/Makefile" "$work/"
+cp "$tests"/test_modules/*.[ch] "$tests/test_modules/Makefile" "$work/"
 export CCACHE_DIR=${CCACHE_DIR:-$LAB_CACHE/ccache}
 make -s -C "$work" KSRC="$LAB_TREE" KDIR="$LAB_BUILD" CC="ccache gcc"
 cp "$work"/*.ko "$stage/modules/"

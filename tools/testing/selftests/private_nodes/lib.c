@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib.h"
+#include "test_modules/private_node_test.h"
 
 #define PNT_DEBUGFS	"/sys/kernel/debug/private_node_test"
 #define PNT_PARAMS	"/sys/module/private_node_test/parameters"
@@ -128,11 +130,11 @@ int pnt_counters_read(struct pnt_counters *c)
 {
 	static const char *const keys[] = {
 		"allocated", "freed_folios", "freed_pages",
-		"split_new", "split_done",
+		"split_new", "split_done", "split_bad",
 	};
 	long *vals[] = {
 		&c->allocated, &c->freed_folios, &c->freed_pages,
-		&c->split_new, &c->split_done,
+		&c->split_new, &c->split_done, &c->split_bad,
 	};
 	char buf[512], key[32], *line, *save = NULL;
 	unsigned int i, found = 0;
@@ -155,6 +157,19 @@ int pnt_counters_read(struct pnt_counters *c)
 	}
 	return found == (1U << (sizeof(keys) / sizeof(keys[0]))) - 1 ?
 	       0 : -ENODATA;
+}
+
+long pnt_migrate(int fd, void *addr, size_t len, bool huge)
+{
+	struct pnt_migrate m = {
+		.addr = (uintptr_t)addr,
+		.len = len,
+		.flags = huge ? PNT_MIGRATE_HUGE : 0,
+	};
+
+	if (ioctl(fd, PNT_IOC_MIGRATE, &m))
+		return -errno;
+	return (long)m.migrated;
 }
 
 int pnt_counters_reset(void)
@@ -424,6 +439,28 @@ int pfn_kpageflags(uint64_t pfn, uint64_t *flags)
 		err = -EIO;
 	close(fd);
 	return err;
+}
+
+long pages_with_kpageflags(void *addr, size_t npages, uint64_t mask)
+{
+	uint64_t *pfns, flags;
+	long count = 0;
+	size_t i;
+	int ret;
+
+	pfns = calloc(npages, sizeof(*pfns));
+	if (!pfns)
+		return -ENOMEM;
+	ret = pages_pfns(addr, npages, pfns);
+	for (i = 0; !ret && i < npages; i++) {
+		if (!pfns[i])
+			continue;
+		ret = pfn_kpageflags(pfns[i], &flags);
+		if (!ret && (flags & mask))
+			count++;
+	}
+	free(pfns);
+	return ret ? ret : count;
 }
 
 void touch_pages(void *addr, size_t len)

@@ -47,9 +47,17 @@ struct pnt_counters {
 	long freed_pages;	/* pages in those folios */
 	long split_new;		/* folio_split callbacks with a new folio */
 	long split_done;	/* folio_split callbacks ending a split */
+	long split_bad;		/* callbacks with folios not of one private folio */
 };
 int pnt_counters_read(struct pnt_counters *c);
 int pnt_counters_reset(void);
+
+/*
+ * PNT_IOC_MIGRATE on the device @fd: move the caller's anonymous memory at
+ * [addr, addr + len) onto the private node, as base pages or (@huge)
+ * order-9 folios. The number of pages moved, or a negative errno.
+ */
+long pnt_migrate(int fd, void *addr, size_t len, bool huge);
 
 /* @range is "private" or "control"; @cmd is "add" or "remove". */
 int pnt_range_write(const char *range, const char *cmd);
@@ -101,6 +109,11 @@ bool pages_all_on(void *addr, size_t len, int nid);
 int pages_pfns(void *addr, size_t npages, uint64_t *pfns);
 /* The /proc/kpageflags word of @pfn (KPF_* bits); needs CAP_SYS_ADMIN. */
 int pfn_kpageflags(uint64_t pfn, uint64_t *flags);
+/*
+ * How many of the @npages present pages at @addr have any of the
+ * kpageflags in @mask, or a negative errno.
+ */
+long pages_with_kpageflags(void *addr, size_t npages, uint64_t mask);
 
 /* Write one byte per page so that every page is allocated. */
 void touch_pages(void *addr, size_t len);

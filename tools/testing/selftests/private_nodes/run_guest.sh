@@ -19,7 +19,7 @@ KUNIT_DIR=${KUNIT_DIR:-/sys/kernel/debug/kunit}
 # kselftest binaries in run order, with a time limit each (seconds):
 # every test case also has its own limit inside the harness.
 ALL_SELFTESTS="sysfs_test:300 mmap_test:300 mempolicy_test:600 hotplug_test:1200
-services_test:900 isolation_test:3600"
+services_test:1800 isolation_test:3600"
 SELFTESTS=${SELFTESTS:-$ALL_SELFTESTS}
 
 # shellcheck source=../../../../qemu/machine.env

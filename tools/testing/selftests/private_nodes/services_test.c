@@ -1,40 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mm/ services leave the private node's pages to their owner, and the
- * owner hears of every page mm/ frees.
+ * owner hears of every page mm/ frees and of every split.
  *
- * The pages come from the test driver: a MAP_SHARED mapping of
- * /dev/private_node_test is a VM_MIXEDMAP | VM_DONTEXPAND VMA whose pages
- * the driver allocates at fault time with GFP_PRIVATE on the private node
- * and maps with ordinary (not special) PTEs, order 0. The driver's
- * free_folio callback counts them back (debugfs "counters").
+ * The pages come from the test driver, in two kinds of mapping:
+ *   - device: a MAP_SHARED mapping of /dev/private_node_test, a
+ *     VM_MIXEDMAP | VM_DONTEXPAND VMA whose pages the driver allocates at
+ *     fault time with GFP_PRIVATE and maps with ordinary PTEs, order 0;
+ *   - anon: ordinary anonymous memory that the driver moves onto the
+ *     private node (PNT_IOC_MIGRATE, migrate_vma), as base pages or as
+ *     order-9 folios mapped by PMDs. These are anonymous LRU folios in a
+ *     VMA every service accepts.
+ * The driver's free_folio and folio_split callbacks count them back
+ * (debugfs "counters").
  *
  * Each test checks, after the service had its chance, that the owner's
  * pages are as it left them (expect_owned()): every page still on the
- * private node, in the very frame the fault gave it (not migrated,
- * replaced, merged or collapsed), order 0, off the LRU, not mlocked, KSM
- * or THP (/proc/kpageflags), with its data intact; and the driver's
- * counters show no page freed or allocated behind its back.
+ * private node, in the very frame it was given (not migrated, replaced,
+ * merged or collapsed), without the kpageflags the service would set
+ * (mlocked, unevictable, KSM; for device pages also LRU and THP), with its
+ * data intact; and the driver's counters show no page freed, allocated or
+ * split behind its back. Each has a control on ordinary memory showing
+ * that the service did act there.
  *
- * What this can and cannot catch with today's driver. The device VMA is
- * shared, file-backed and VM_SPECIAL, so most services turn it away on its
- * flags before looking at a folio:
- *   - mlock: mlock_fixup() skips VM_SPECIAL VMAs (vma_supports_mlock());
- *   - KSM: ksm_compatible() ignores VM_SHARED / VM_SPECIAL VMAs, and the
- *     folios are not anonymous;
- *   - khugepaged and MADV_COLLAPSE: VM_NO_KHUGEPAGED (VM_SPECIAL) in
- *     __thp_vma_allowable_orders();
- *   - MADV_FREE: anonymous VMAs only.
- * These tests therefore pin the user-visible contract (return values,
- * pages stay, counters) and fail if a service starts reaching into such a
- * VMA; the folio-level checks of patches 6, 8 and 9 are only reached when
- * private folios sit in a VMA those services accept, which needs a driver
- * that puts them in anonymous memory. MADV_COLD and MADV_PAGEOUT do walk
- * the VMA's PTEs and meet the private folios (patch 7); order-0 folios off
- * the LRU would be left alone even without it, large ones would be split.
- * The free counts exercise patch 10 directly: both the batched free path
- * (free_unref_folios(): munmap, exit, MADV_DONTNEED) and the last
- * folio_put() (__folio_put(): a pipe's reference outliving the mapping).
+ * The device VMA is turned away by most services on its flags before they
+ * look at a folio (mlock_fixup() and khugepaged skip VM_SPECIAL, KSM
+ * VM_SHARED, MADV_FREE non-anonymous VMAs): those tests pin the
+ * user-visible contract. The anon tests are the ones that reach the folio
+ * tests of patches 6-9 and fail if one is reverted: mlock (mlock_pte_range
+ * and folio_add_lru_vma), MADV_COLD/PAGEOUT/FREE on PTEs and PMDs, KSM's
+ * page walk, khugepaged's and MADV_COLLAPSE's scan. The free counts
+ * exercise patch 10 on every path (munmap and exit batches, the last
+ * folio_put() of a pipe reference, order-9 folios) and the split test
+ * patch 11.
  */
 #include "../kselftest_harness.h"
 
@@ -46,7 +44,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/swap.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -84,7 +84,10 @@
 #define SCANS_WAIT_MS	60000
 
 /* /proc/kpageflags bits (uapi kernel-page-flags.h; MLOCKED is internal). */
+#define KPF_REFERENCED		2
 #define KPF_LRU			5
+#define KPF_ACTIVE		6
+#define KPF_SWAPBACKED		14
 #define KPF_COMPOUND_HEAD	15
 #define KPF_COMPOUND_TAIL	16
 #define KPF_UNEVICTABLE		18
@@ -97,6 +100,10 @@
 #define OWNED_FORBIDDEN	(KPF(KPF_LRU) | KPF(KPF_COMPOUND_HEAD) |	\
 			 KPF(KPF_COMPOUND_TAIL) | KPF(KPF_UNEVICTABLE) |	\
 			 KPF(KPF_KSM) | KPF(KPF_THP) | KPF(KPF_MLOCKED))
+/* Private folios in anonymous memory are on the LRU, maybe THPs; no more. */
+#define ANON_FORBIDDEN	(KPF(KPF_UNEVICTABLE) | KPF(KPF_KSM) | KPF(KPF_MLOCKED))
+#define THP_FLAGS	(KPF(KPF_COMPOUND_HEAD) | KPF(KPF_COMPOUND_TAIL) |	\
+			 KPF(KPF_THP))
 
 #define GOLDEN		0x9e3779b97f4a7c15UL
 
@@ -137,15 +144,22 @@ static void fill(void *p, size_t len, unsigned long seed, bool alike)
 		w[i] = pattern(seed, i, alike);
 }
 
-static bool check(const void *p, size_t len, unsigned long seed, bool alike)
+/* The words at @p are words @first... of what fill() wrote. */
+static bool check_from(const void *p, size_t len, unsigned long seed,
+		       bool alike, size_t first)
 {
 	const unsigned long *w = p;
 	size_t i;
 
 	for (i = 0; i < len / sizeof(*w); i++)
-		if (w[i] != pattern(seed, i, alike))
+		if (w[i] != pattern(seed, first + i, alike))
 			return false;
 	return true;
+}
+
+static bool check(const void *p, size_t len, unsigned long seed, bool alike)
+{
+	return check_from(p, len, seed, alike, 0);
 }
 
 static bool all_zero(const void *p, size_t len)
@@ -159,6 +173,21 @@ static bool all_zero(const void *p, size_t len)
 	return true;
 }
 
+static long read_long(const char *path)
+{
+	char buf[64];
+	int ret = read_file(path, buf, sizeof(buf));
+
+	return ret < 0 ? ret : strtol(buf, NULL, 10);
+}
+
+static size_t thp_pmd_size(void)
+{
+	long v = read_long(THP_DIR "/hpage_pmd_size");
+
+	return v > 0 ? (size_t)v : 2 * MIB;
+}
+
 /* A mapping of the device (fd >= 0) or of anonymous memory (fd < 0). */
 struct range {
 	char *addr;
@@ -167,6 +196,8 @@ struct range {
 	uint64_t *pfns;		/* the frames when filled */
 	unsigned long seed;
 	bool alike;
+	size_t first;		/* index of the first word in the pattern */
+	uint64_t forbidden;	/* kpageflags expect_owned() rejects */
 };
 
 /*
@@ -182,6 +213,7 @@ static int range_map(struct range *r, int fd, size_t npages, size_t align,
 	int err;
 
 	memset(r, 0, sizeof(*r));
+	r->forbidden = OWNED_FORBIDDEN;
 	if (!align)
 		align = psz;
 	r->npages = npages;
@@ -245,31 +277,15 @@ static void range_unmap(struct range *r)
 /* Pages of @r whose kpageflags have any of @mask, or a negative errno. */
 static long range_pages_with(const struct range *r, uint64_t mask)
 {
-	uint64_t *pfns, flags;
-	long count = 0;
-	size_t i;
-	int ret;
-
-	pfns = calloc(r->npages, sizeof(*pfns));
-	if (!pfns)
-		return -ENOMEM;
-	ret = pages_pfns(r->addr, r->npages, pfns);
-	for (i = 0; !ret && i < r->npages; i++) {
-		if (!pfns[i])
-			continue;
-		ret = pfn_kpageflags(pfns[i], &flags);
-		if (!ret && (flags & mask))
-			count++;
-	}
-	free(pfns);
-	return ret ? ret : count;
+	return pages_with_kpageflags(r->addr, r->npages, mask);
 }
 
 /*
  * The owner's pages are as it left them: all on @nid, each in the frame it
  * was given (a migrated, replaced, merged or collapsed page has another),
- * none on the LRU, mlocked, unevictable, KSM, THP or part of a compound
- * page, and the data as written.
+ * none with a kpageflag of @r->forbidden (device pages: on the LRU,
+ * mlocked, unevictable, KSM, THP or part of a compound page), and the data
+ * as written.
  */
 static void expect_owned(struct __test_metadata *_metadata,
 			 const struct range *r, int nid)
@@ -288,9 +304,9 @@ static void expect_owned(struct __test_metadata *_metadata,
 			continue;
 		}
 		ASSERT_EQ(0, pfn_kpageflags(now[i], &flags));
-		if (flags & OWNED_FORBIDDEN) {
+		if (flags & r->forbidden) {
 			flagged++;
-			seen |= flags & OWNED_FORBIDDEN;
+			seen |= flags & r->forbidden;
 		}
 	}
 	EXPECT_EQ(0, moved) {
@@ -300,7 +316,7 @@ static void expect_owned(struct __test_metadata *_metadata,
 		TH_LOG("%ld pages with kpageflags %#llx", flagged,
 		       (unsigned long long)seen);
 	}
-	EXPECT_TRUE(check(r->addr, r->len, r->seed, r->alike));
+	EXPECT_TRUE(check_from(r->addr, r->len, r->seed, r->alike, r->first));
 	free(now);
 }
 
@@ -314,9 +330,10 @@ static void expect_counters(struct __test_metadata *_metadata,
 	EXPECT_EQ(allocated, c.allocated);
 	EXPECT_EQ(freed, c.freed_folios);
 	EXPECT_EQ(freed, c.freed_pages);
-	/* Order-0 pages only: nothing can be split. */
+	/* Nothing was split. */
 	EXPECT_EQ(0, c.split_new);
 	EXPECT_EQ(0, c.split_done);
+	EXPECT_EQ(0, c.split_bad);
 }
 
 /*
@@ -342,17 +359,105 @@ static int wait_freed(long want, struct pnt_counters *c)
 	return pnt_counters_read(c);
 }
 
-/* Unmap @r and check that exactly its pages came back, once each. */
-static void unmap_expect_freed(struct __test_metadata *_metadata,
-			       struct range *r, long allocated)
+/*
+ * Unmap @r and check that exactly the @allocated pages came back, in
+ * @folios folios, each reported once.
+ */
+static void unmap_expect_freed_folios(struct __test_metadata *_metadata,
+				      struct range *r, long allocated,
+				      long folios)
 {
 	struct pnt_counters c;
 
 	range_unmap(r);
-	ASSERT_EQ(0, wait_freed(allocated, &c));
+	ASSERT_EQ(0, wait_freed(folios, &c));
 	EXPECT_EQ(allocated, c.allocated);
-	EXPECT_EQ(allocated, c.freed_folios);
+	EXPECT_EQ(folios, c.freed_folios);
 	EXPECT_EQ(allocated, c.freed_pages);
+}
+
+/* The same for base pages: one folio per page. */
+static void unmap_expect_freed(struct __test_metadata *_metadata,
+			       struct range *r, long allocated)
+{
+	unmap_expect_freed_folios(_metadata, r, allocated, allocated);
+}
+
+/*
+ * Hand the anonymous range @r to the owner: the driver moves it onto the
+ * private node (PNT_IOC_MIGRATE), as base pages or, with @huge, order-9
+ * folios. Records the new frames; the pages may now be on the LRU.
+ */
+static int range_to_private(struct range *r, int fd, bool huge)
+{
+	long moved = pnt_migrate(fd, r->addr, r->len, huge);
+
+	if (moved < 0)
+		return (int)moved;
+	if (moved != (long)r->npages)
+		return -EAGAIN;
+	r->forbidden = ANON_FORBIDDEN | (huge ? 0 : THP_FLAGS);
+	return pages_pfns(r->addr, r->npages, r->pfns);
+}
+
+/*
+ * @npages of anonymous memory holding private folios: written as base
+ * pages on DRAM (no THP), then moved onto the private node; with @huge,
+ * PMD-aligned holes filled with order-9 private folios, then written.
+ */
+static int anon_private_map(struct range *r, int fd, size_t npages, bool huge,
+			    unsigned long seed, bool alike)
+{
+	int ret;
+
+	ret = range_map(r, -1, npages, huge ? thp_pmd_size() : 0, 0);
+	if (ret)
+		return ret;
+	if (huge) {
+		ret = range_to_private(r, fd, true);
+		return ret ? ret : range_fill(r, seed, alike);
+	}
+	/* Fails with EINVAL without THP: base pages anyway. */
+	madvise(r->addr, r->len, MADV_NOHUGEPAGE);
+	ret = range_fill(r, seed, alike);
+	return ret ? ret : range_to_private(r, fd, false);
+}
+
+/*
+ * The control: @npages of ordinary anonymous base pages bound to @nid, at
+ * an address aligned to @align (0: a page).
+ */
+static int anon_control_map(struct range *r, size_t npages, size_t align,
+			    int nid, unsigned long seed, bool alike)
+{
+	unsigned long mask = 1UL << nid;
+	int ret;
+
+	ret = range_map(r, -1, npages, align, 0);
+	if (ret)
+		return ret;
+	madvise(r->addr, r->len, MADV_NOHUGEPAGE);
+	if (mbind(r->addr, r->len, MPOL_BIND, &mask, MASK_MAXNODE, 0))
+		return -errno;
+	return range_fill(r, seed, alike);
+}
+
+/* Pages of @r that are present, or a negative errno. */
+static long range_present(const struct range *r)
+{
+	uint64_t *pfns;
+	long count = 0;
+	size_t i;
+	int ret;
+
+	pfns = calloc(r->npages, sizeof(*pfns));
+	if (!pfns)
+		return -ENOMEM;
+	ret = pages_pfns(r->addr, r->npages, pfns);
+	for (i = 0; !ret && i < r->npages; i++)
+		count += pfns[i] != 0;
+	free(pfns);
+	return ret ? ret : count;
 }
 
 /* 1 if the VMA holding @addr has @flag in its smaps VmFlags, else 0. */
@@ -408,14 +513,6 @@ static long status_kb(const char *field)
 	return ret;
 }
 
-static long read_long(const char *path)
-{
-	char buf[64];
-	int ret = read_file(path, buf, sizeof(buf));
-
-	return ret < 0 ? ret : strtol(buf, NULL, 10);
-}
-
 /* Mlocked of @nid once the per-cpu counters are folded, in kB. */
 static long node_mlocked_kb(int nid)
 {
@@ -432,13 +529,6 @@ static int dram_node(void)
 	    nodelist_mask("has_cpu", &cpus) || !(mem & cpus))
 		return -ENODEV;
 	return __builtin_ctzl(mem & cpus);
-}
-
-static size_t thp_pmd_size(void)
-{
-	long v = read_long(THP_DIR "/hpage_pmd_size");
-
-	return v > 0 ? (size_t)v : 2 * MIB;
 }
 
 /* A sysfs knob changed by a test and put back by its teardown. */
@@ -628,6 +718,177 @@ TEST_F_TIMEOUT(services, mlock_control_anon, 120)
 	EXPECT_EQ((long)r.npages, range_pages_with(&r, KPF(KPF_MLOCKED)));
 	EXPECT_EQ(0, munlock(r.addr, r.len));
 	range_unmap(&r);
+}
+
+/*
+ * Private folios in ordinary anonymous memory. The driver moves an
+ * anonymous range of this process onto the private node with migrate_vma
+ * (PNT_IOC_MIGRATE), as a device driver would: the folios are then
+ * anonymous, on the private node's LRU, in a VMA that mlock, madvise, KSM
+ * and khugepaged all accept, so only the folio tests of patches 6-9 keep
+ * those services off them, and the tests below fail if one is reverted.
+ * Each has its control: ordinary anonymous memory on a DRAM node, in the
+ * same process, treated the same way, that the service does act on.
+ */
+
+/*
+ * mlock(): the VMA becomes VM_LOCKED and mlock_pte_range() marks the
+ * control's pages PG_mlocked, but leaves the private folios evictable and
+ * unlocked (patch 6); the private node's Mlocked stays 0.
+ */
+TEST_F_TIMEOUT(services, mlock_anon, 120)
+{
+	int dram = dram_node();
+	struct range r, ctl;
+
+	ASSERT_LE(0, dram);
+	ASSERT_EQ(0, anon_private_map(&r, self->fd, NR_PAGES, false, 20, false));
+	ASSERT_EQ(0, anon_control_map(&ctl, NR_PAGES, 0, dram, 21, false));
+	ASSERT_EQ(0, mlock(r.addr, r.len));
+	ASSERT_EQ(0, mlock(ctl.addr, ctl.len));
+	EXPECT_EQ(1, vma_flag(r.addr, "lo"));
+	EXPECT_EQ(NR_PAGES, range_pages_with(&ctl, KPF(KPF_MLOCKED)));
+	EXPECT_EQ(0, node_mlocked_kb(self->nid));
+	expect_owned(_metadata, &r, self->nid);
+	EXPECT_EQ(0, munlock(r.addr, r.len));
+	range_unmap(&ctl);
+	expect_counters(_metadata, NR_PAGES, 0);
+	unmap_expect_freed(_metadata, &r, NR_PAGES);
+}
+
+/*
+ * A new folio put into a VM_LOCKED VMA is mlocked as it joins the LRU
+ * (folio_add_lru_vma()): mlock2(MLOCK_ONFAULT) locks the VMAs without
+ * populating them, then the control's pages are faulted in and the
+ * private ones inserted by the driver into the holes. The control's pages
+ * are PG_mlocked, the private folios are not (patch 6).
+ */
+TEST_F_TIMEOUT(services, mlock_onfault_anon, 120)
+{
+	int dram = dram_node();
+	unsigned long mask;
+	struct range r, ctl;
+
+	ASSERT_LE(0, dram);
+	mask = 1UL << dram;
+	ASSERT_EQ(0, range_map(&r, -1, NR_PAGES, 0, 0));
+	ASSERT_EQ(0, range_map(&ctl, -1, NR_PAGES, 0, 0));
+	madvise(r.addr, r.len, MADV_NOHUGEPAGE);
+	madvise(ctl.addr, ctl.len, MADV_NOHUGEPAGE);
+	ASSERT_EQ(0, mbind(ctl.addr, ctl.len, MPOL_BIND, &mask, MASK_MAXNODE, 0));
+	ASSERT_EQ(0, mlock2(r.addr, r.len, MLOCK_ONFAULT));
+	ASSERT_EQ(0, mlock2(ctl.addr, ctl.len, MLOCK_ONFAULT));
+	EXPECT_EQ(0, range_present(&r));
+
+	ASSERT_EQ(0, range_to_private(&r, self->fd, false));
+	ASSERT_EQ(0, range_fill(&r, 22, false));
+	ASSERT_EQ(0, range_fill(&ctl, 23, false));
+	EXPECT_EQ(NR_PAGES, range_pages_with(&ctl, KPF(KPF_MLOCKED)));
+	EXPECT_EQ(0, node_mlocked_kb(self->nid));
+	expect_owned(_metadata, &r, self->nid);
+	range_unmap(&ctl);
+	expect_counters(_metadata, NR_PAGES, 0);
+	unmap_expect_freed(_metadata, &r, NR_PAGES);
+}
+
+/*
+ * Order-9 private folios: the driver fills PMD-aligned holes with them and
+ * they are mapped by PMDs (every page is part of a THP). munmap() frees
+ * each as one folio of 512 pages, reported once, and nothing is split.
+ */
+TEST_F_TIMEOUT(services, free_anon_thp, 120)
+{
+	size_t npages = THP_HPAGES * thp_pmd_size() / page_size();
+	struct range r;
+
+	if (access(THP_DIR, F_OK))
+		SKIP(return, "no THP: the driver hands out base pages only");
+	ASSERT_EQ(0, anon_private_map(&r, self->fd, npages, true, 24, false));
+	EXPECT_EQ((long)npages, range_pages_with(&r, KPF(KPF_THP)));
+	expect_owned(_metadata, &r, self->nid);
+	expect_counters(_metadata, (long)npages, 0);
+	unmap_expect_freed_folios(_metadata, &r, (long)npages, THP_HPAGES);
+}
+
+/* Wait up to FREE_WAIT_MS for a split to end, shrinking slab meanwhile. */
+static int wait_split(struct pnt_counters *c)
+{
+	long end = now_ms() + FREE_WAIT_MS;
+	int ret;
+
+	for (;;) {
+		/* drop_slab() runs the deferred split shrinker on every node. */
+		drop_slab_caches();
+		ret = pnt_counters_read(c);
+		if (ret || c->split_done || now_ms() > end)
+			break;
+		sleep_ms(100);
+	}
+	sleep_ms(QUIET_MS);
+	return ret ? ret : pnt_counters_read(c);
+}
+
+/*
+ * Splitting a private THP. Unmapping its first page leaves the folio
+ * partly mapped, queued for a deferred split, which the shrinker does
+ * (vm.drop_caches): the owner hears of the 511 new folios and of the end
+ * of the split, all parts of its folio on its node (split_bad 0), and of
+ * the unmapped page freed. The rest stays on the private node as base
+ * pages with its data, and comes back page by page on munmap().
+ */
+TEST_F_TIMEOUT(services, split_anon_thp, 120)
+{
+	size_t psz = page_size(), npages = thp_pmd_size() / psz;
+	struct pnt_counters c;
+	struct range r;
+
+	if (access(THP_DIR, F_OK))
+		SKIP(return, "no THP: nothing to split");
+	ASSERT_EQ(0, anon_private_map(&r, self->fd, npages, true, 25, false));
+	EXPECT_EQ((long)npages, range_pages_with(&r, KPF(KPF_THP)));
+	expect_counters(_metadata, (long)npages, 0);
+
+	ASSERT_EQ(0, munmap(r.addr, psz));
+	ASSERT_EQ(0, wait_split(&c));
+	EXPECT_EQ((long)npages - 1, c.split_new);
+	EXPECT_EQ(1, c.split_done);
+	EXPECT_EQ(0, c.split_bad);
+	EXPECT_EQ(1, c.freed_folios);
+	EXPECT_EQ(1, c.freed_pages);
+
+	/* What is left, pages [1, npages), as base pages in the same frames. */
+	r.addr += psz;
+	r.len -= psz;
+	r.npages--;
+	memmove(r.pfns, r.pfns + 1, r.npages * sizeof(*r.pfns));
+	r.first = psz / sizeof(unsigned long);
+	r.forbidden |= THP_FLAGS;
+	expect_owned(_metadata, &r, self->nid);
+	range_unmap(&r);
+	ASSERT_EQ(0, wait_freed((long)npages, &c));
+	EXPECT_EQ((long)npages, c.freed_folios);
+	EXPECT_EQ((long)npages, c.freed_pages);
+	EXPECT_EQ((long)npages - 1, c.split_new);
+}
+
+/*
+ * mprotect() of part of a private THP splits the PMD mapping, not the
+ * folio: it stays one order-9 folio (every page still part of a THP),
+ * nothing is split, and it is freed as one folio.
+ */
+TEST_F_TIMEOUT(services, mprotect_anon_thp, 120)
+{
+	size_t psz = page_size(), npages = thp_pmd_size() / psz;
+	struct range r;
+
+	if (access(THP_DIR, F_OK))
+		SKIP(return, "no THP: nothing to split");
+	ASSERT_EQ(0, anon_private_map(&r, self->fd, npages, true, 26, false));
+	ASSERT_EQ(0, mprotect(r.addr, psz, PROT_READ));
+	EXPECT_EQ((long)npages, range_pages_with(&r, KPF(KPF_THP)));
+	expect_owned(_metadata, &r, self->nid);
+	expect_counters(_metadata, (long)npages, 0);
+	unmap_expect_freed_folios(_metadata, &r, (long)npages, 1);
 }
 
 /*
@@ -933,14 +1194,229 @@ TEST_F_TIMEOUT(madv, device_range, 120)
 }
 
 /*
- * KSM. Two device ranges and one ordinary anonymous range hold the same
- * data, every page alike, all MADV_MERGEABLE, with ksmd running fast. The
- * control pages merge into KSM pages within KSM_WAIT_MS, which shows ksmd
- * ran and would have merged anything it considered; then two more full
- * scans pass. Merged pages (pages_shared + pages_sharing) are exactly the
- * control's, the device pages are in their frames, not KSM, data intact,
- * none freed. Fails if KSM merged a private page or freed one behind its
- * owner; SKIPs without CONFIG_KSM. The knobs are put back by the parent.
+ * The advices that reclaim or age anonymous memory, on private folios in
+ * an anonymous VMA (base pages, or order-9 folios mapped by PMDs), next to
+ * an ordinary control range of base pages that shows each advice taking
+ * effect:
+ *   COLD     deactivates: the control's pages, made active first (read
+ *            twice through /proc/self/mem, which marks them accessed),
+ *            end up neither active nor referenced; the private ones stay
+ *            active;
+ *   PAGEOUT  reclaims: the control's pages go to swap (zram), no longer
+ *            present; the private ones stay in their frames;
+ *   FREE     makes pages lazily freeable: the control's lose
+ *            PG_swapbacked; the private ones keep it.
+ * Both ranges return 0 (madvise(2)). The LRU changes go through per-CPU
+ * batches, so the test stays on one CPU and flushes them (lru_drain()).
+ */
+enum effect { EFFECT_INACTIVE, EFFECT_SWAPPED, EFFECT_LAZYFREE };
+
+FIXTURE(anon_madv) {
+	struct pnt_config cfg;
+	int nid;
+	int fd;
+	int dram;
+	bool swap_added;
+	char *drain_page;
+};
+
+FIXTURE_VARIANT(anon_madv) {
+	int advice;
+	enum effect effect;
+	bool huge;
+};
+
+FIXTURE_VARIANT_ADD(anon_madv, cold) {
+	.advice = MADV_COLD,
+	.effect = EFFECT_INACTIVE,
+};
+
+FIXTURE_VARIANT_ADD(anon_madv, pageout) {
+	.advice = MADV_PAGEOUT,
+	.effect = EFFECT_SWAPPED,
+};
+
+FIXTURE_VARIANT_ADD(anon_madv, pageout_thp) {
+	.advice = MADV_PAGEOUT,
+	.effect = EFFECT_SWAPPED,
+	.huge = true,
+};
+
+FIXTURE_VARIANT_ADD(anon_madv, free) {
+	.advice = MADV_FREE,
+	.effect = EFFECT_LAZYFREE,
+};
+
+FIXTURE_VARIANT_ADD(anon_madv, free_thp) {
+	.advice = MADV_FREE,
+	.effect = EFFECT_LAZYFREE,
+	.huge = true,
+};
+
+#define ZRAM_DEV	"/dev/zram0"
+
+/* 1 if some swap is in use, per /proc/swaps (a header line, then one each). */
+static int swap_in_use(void)
+{
+	char buf[1024];
+	int ret = read_file("/proc/swaps", buf, sizeof(buf));
+
+	return ret < 0 ? ret : strchr(buf, '\n') && strchr(buf, '\n')[1];
+}
+
+/* Swap on zram0 if there is none; 1 if this call added it. */
+static int zram_swap_add(void)
+{
+	char *const argv[] = { "mkswap", ZRAM_DEV, NULL };
+	char out[512];
+	int ret;
+
+	ret = swap_in_use();
+	if (ret)
+		return ret < 0 ? ret : 0;
+	/* A zram device is sized once; EBUSY if it already was. */
+	ret = write_file("/sys/block/zram0/disksize", "64M");
+	if (ret && ret != -EBUSY)
+		return ret;
+	ret = run_capture(argv, out, sizeof(out));
+	if (ret)
+		return ret < 0 ? ret : -EIO;
+	return swapon(ZRAM_DEV, 0) ? -errno : 1;
+}
+
+/* Run on the CPU we are on now, so that lru_drain() reaches our batches. */
+static int pin_to_this_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/* Flush this CPU's LRU batches: madvise_cold() starts with lru_add_drain(). */
+static int lru_drain(char *page)
+{
+	return madvise(page, page_size(), MADV_COLD) ? -errno : 0;
+}
+
+/* Read every page twice through /proc/self/mem: folio_mark_accessed(). */
+static int range_reference_twice(const struct range *r)
+{
+	size_t psz = page_size(), i;
+	int fd, pass, ret = 0;
+	char c;
+
+	fd = open("/proc/self/mem", O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	for (pass = 0; pass < 2 && !ret; pass++)
+		for (i = 0; i < r->npages && !ret; i++)
+			if (pread(fd, &c, 1, (off_t)(uintptr_t)(r->addr + i * psz)) != 1)
+				ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+FIXTURE_SETUP(anon_madv)
+{
+	int ret;
+
+	self->drain_page = MAP_FAILED;
+	common_setup(_metadata, &self->cfg, &self->nid, &self->fd);
+	if (variant->huge && access(THP_DIR, F_OK))
+		SKIP(return, "no THP: no large private folios");
+	self->dram = dram_node();
+	ASSERT_LE(0, self->dram);
+	ASSERT_EQ(0, pin_to_node(self->dram));
+	ASSERT_EQ(0, pin_to_this_cpu());
+	self->drain_page = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->drain_page);
+	if (variant->effect == EFFECT_SWAPPED) {
+		ret = zram_swap_add();
+		if (ret == -ENOENT)
+			SKIP(return, "no swap and no zram0 to swap on");
+		ASSERT_LE(0, ret);
+		self->swap_added = ret;
+	}
+}
+
+FIXTURE_TEARDOWN(anon_madv)
+{
+	if (self->swap_added && swapoff(ZRAM_DEV))
+		ksft_print_msg("swapoff %s: %s\n", ZRAM_DEV, strerror(errno));
+	if (self->drain_page != MAP_FAILED)
+		munmap(self->drain_page, page_size());
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F_TIMEOUT(anon_madv, private_folios_stay, 180)
+{
+	size_t npages = variant->huge ?
+			THP_HPAGES * thp_pmd_size() / page_size() : NR_PAGES;
+	uint64_t kept = 0;
+	struct range r, ctl;
+
+	ASSERT_EQ(0, anon_private_map(&r, self->fd, npages, variant->huge,
+				      30, false));
+	ASSERT_EQ(0, anon_control_map(&ctl, NR_PAGES, 0, self->dram, 31, false));
+	if (variant->effect == EFFECT_INACTIVE) {
+		ASSERT_EQ(0, range_reference_twice(&r));
+		ASSERT_EQ(0, range_reference_twice(&ctl));
+		ASSERT_EQ(0, lru_drain(self->drain_page));
+		ASSERT_EQ(NR_PAGES, range_pages_with(&ctl, KPF(KPF_ACTIVE)));
+		kept = KPF(KPF_ACTIVE);
+	} else if (variant->effect == EFFECT_LAZYFREE) {
+		kept = KPF(KPF_SWAPBACKED);
+	}
+	if (kept)
+		ASSERT_EQ((long)npages, range_pages_with(&r, kept));
+
+	EXPECT_EQ(0, madvise(r.addr, r.len, variant->advice) ? errno : 0);
+	EXPECT_EQ(0, madvise(ctl.addr, ctl.len, variant->advice) ? errno : 0);
+	ASSERT_EQ(0, lru_drain(self->drain_page));
+
+	switch (variant->effect) {
+	case EFFECT_INACTIVE:
+		/* (No THP variant: GUP does not mark a PMD-mapped folio accessed.) */
+		EXPECT_EQ(0, range_pages_with(&ctl, KPF(KPF_ACTIVE) |
+					      KPF(KPF_REFERENCED)));
+		break;
+	case EFFECT_SWAPPED:
+		EXPECT_EQ(0, range_present(&ctl));
+		break;
+	case EFFECT_LAZYFREE:
+		EXPECT_EQ(0, range_pages_with(&ctl, KPF(KPF_SWAPBACKED)));
+		break;
+	}
+	expect_owned(_metadata, &r, self->nid);
+	if (kept)
+		EXPECT_EQ((long)npages, range_pages_with(&r, kept));
+	if (variant->huge)
+		EXPECT_EQ((long)npages, range_pages_with(&r, KPF(KPF_THP)));
+	range_unmap(&ctl);
+	expect_counters(_metadata, (long)npages, 0);
+	unmap_expect_freed_folios(_metadata, &r, (long)npages,
+				  variant->huge ? THP_HPAGES : (long)npages);
+}
+
+/*
+ * KSM. Two ranges of private pages and one ordinary anonymous range hold
+ * the same data, every page alike, all MADV_MERGEABLE, with ksmd running
+ * fast. The control pages merge into KSM pages within KSM_WAIT_MS, which
+ * shows ksmd ran and would have merged anything it considered; then two
+ * more full scans pass. Merged pages (pages_shared + pages_sharing) are
+ * exactly the control's, the private pages are in their frames, not KSM,
+ * data intact, none freed. Fails if KSM merged a private page or freed one
+ * behind its owner; SKIPs without CONFIG_KSM. The knobs are put back by
+ * the parent. The private pages are the device's (variant "device": KSM
+ * ignores the VMA) or private folios in anonymous memory (variant "anon":
+ * the VMA is mergeable, ksmd walks it, patch 8 skips the folios).
  */
 enum { KSM_SCAN, KSM_SLEEP, KSM_SMART, KSM_RUN, NR_KSM_TUNABLES };
 
@@ -949,6 +1425,18 @@ FIXTURE(ksm) {
 	int nid;
 	int fd;
 	struct tunable tun[NR_KSM_TUNABLES];
+};
+
+FIXTURE_VARIANT(ksm) {
+	bool anon;
+};
+
+FIXTURE_VARIANT_ADD(ksm, device) {
+	.anon = false,
+};
+
+FIXTURE_VARIANT_ADD(ksm, anon) {
+	.anon = true,
 };
 
 FIXTURE_SETUP(ksm)
@@ -988,22 +1476,35 @@ static long wait_counter(const char *path, long want, long ms)
 	}
 }
 
-TEST_F_TIMEOUT(ksm, device_pages_not_merged, 300)
+/* @npages of private pages filled with @seed: the device's or anonymous. */
+static int owned_map(struct range *r, int fd, bool anon, size_t npages,
+		     unsigned long seed, bool alike)
+{
+	int ret;
+
+	if (anon)
+		return anon_private_map(r, fd, npages, false, seed, alike);
+	ret = range_map(r, fd, npages, 0, 0);
+	return ret ? ret : range_fill(r, seed, alike);
+}
+
+TEST_F_TIMEOUT(ksm, private_pages_not_merged, 300)
 {
 	struct range a, b, ctl;
 	long base, merged, scans, end, v;
 
-	ASSERT_EQ(0, range_map(&a, self->fd, KSM_PAGES, 0, 0));
-	ASSERT_EQ(0, range_map(&b, self->fd, KSM_PAGES, 0, 0));
+	ASSERT_EQ(0, owned_map(&a, self->fd, variant->anon, KSM_PAGES, 14, true));
+	ASSERT_EQ(0, owned_map(&b, self->fd, variant->anon, KSM_PAGES, 14, true));
 	ASSERT_EQ(0, range_map(&ctl, -1, KSM_PAGES, 0, 0));
-	ASSERT_EQ(0, range_fill(&a, 14, true));
-	ASSERT_EQ(0, range_fill(&b, 14, true));
 	ASSERT_EQ(0, range_fill(&ctl, 14, true));
 
-	/* Accepted and ignored on the device: the VMA is not VM_MERGEABLE. */
+	/*
+	 * Accepted either way. The device VMA is not made VM_MERGEABLE;
+	 * the anonymous one is, and only the folio test keeps KSM off.
+	 */
 	EXPECT_EQ(0, madvise(a.addr, a.len, MADV_MERGEABLE));
 	EXPECT_EQ(0, madvise(b.addr, b.len, MADV_MERGEABLE));
-	EXPECT_EQ(0, vma_flag(a.addr, "mg"));
+	EXPECT_EQ(variant->anon, vma_flag(a.addr, "mg"));
 	ASSERT_EQ(0, madvise(ctl.addr, ctl.len, MADV_MERGEABLE));
 	EXPECT_EQ(1, vma_flag(ctl.addr, "mg"));
 
@@ -1082,26 +1583,134 @@ FIXTURE_TEARDOWN_PARENT(thp)
 		tunable_restore(&self->tun[i]);
 }
 
+/* THP "always", khugepaged scanning 8 PMDs every 10 ms. */
+static int khugepaged_speed_up(struct tunable *tun)
+{
+	char scan[32];
+	int ret;
+
+	snprintf(scan, sizeof(scan), "%zu", 8 * thp_pmd_size() / page_size());
+	ret = tunable_set(&tun[THP_ENABLED], THP_DIR "/enabled", "always");
+	if (!ret)
+		ret = tunable_set(&tun[THP_SCAN_SLEEP],
+				  THP_DIR "/khugepaged/scan_sleep_millisecs", "10");
+	if (!ret)
+		ret = tunable_set(&tun[THP_ALLOC_SLEEP],
+				  THP_DIR "/khugepaged/alloc_sleep_millisecs", "10");
+	if (!ret)
+		ret = tunable_set(&tun[THP_SCAN],
+				  THP_DIR "/khugepaged/pages_to_scan", scan);
+	return ret;
+}
+
+/*
+ * The control range: @npages of ordinary base pages, PMD-aligned, then
+ * MADV_HUGEPAGE (which makes the VMA eligible and registers the mm with
+ * khugepaged).
+ */
+static int collapse_control_map(struct range *r, size_t npages, int nid)
+{
+	int ret = anon_control_map(r, npages, thp_pmd_size(), nid, 16, false);
+
+	if (ret)
+		return ret;
+	if (range_pages_with(r, KPF(KPF_THP)))
+		return -EEXIST;
+	return madvise(r->addr, r->len, MADV_HUGEPAGE) ? -errno : 0;
+}
+
+/* Wait up to THP_WAIT_MS for every page of @r to be part of a THP. */
+static long wait_collapsed(const struct range *r)
+{
+	long thps, end = now_ms() + THP_WAIT_MS;
+
+	do {
+		thps = range_pages_with(r, KPF(KPF_THP));
+		if (thps < 0 || thps == (long)r->npages)
+			break;
+		sleep_ms(100);
+	} while (now_ms() < end);
+	return thps;
+}
+
+/* Private pages at the start of each PMD of a mixed range. */
+#define MIXED_PRIVATE	64
+
+/*
+ * A mixed range: THP_HPAGES PMDs of anonymous base pages on the DRAM node
+ * @dram, the first MIXED_PRIVATE pages of each moved onto the private
+ * node. As most of each PMD is on DRAM, collapsing it would put the THP
+ * there, copying the private pages away and freeing them: only the folio
+ * test of patch 9 stops khugepaged and MADV_COLLAPSE. (A range all on the
+ * private node would not show it: the THP could not be allocated there.)
+ */
+static int mixed_map(struct range *r, int fd, int dram, unsigned long seed)
+{
+	size_t hpage = thp_pmd_size(), psz = page_size(), i;
+	int ret;
+
+	ret = anon_control_map(r, THP_HPAGES * hpage / psz, hpage, dram, seed,
+			       false);
+	for (i = 0; !ret && i < THP_HPAGES; i++) {
+		long moved = pnt_migrate(fd, r->addr + i * hpage,
+					 MIXED_PRIVATE * psz, false);
+
+		if (moved != MIXED_PRIVATE)
+			ret = moved < 0 ? (int)moved : -EAGAIN;
+	}
+	if (!ret)
+		ret = pages_pfns(r->addr, r->npages, r->pfns);
+	if (!ret && madvise(r->addr, r->len, MADV_HUGEPAGE))
+		ret = -errno;
+	return ret;
+}
+
+/*
+ * The mixed range is as mixed_map() left it: each page on its node, in its
+ * frame, not part of a THP, not mlocked or KSM, the data intact.
+ */
+static void expect_mixed(struct __test_metadata *_metadata,
+			 const struct range *r, int nid, int dram)
+{
+	size_t per = thp_pmd_size() / page_size(), i;
+	long misplaced = 0, moved = 0, flagged = 0;
+	uint64_t *now, flags;
+	int *status;
+
+	now = calloc(r->npages, sizeof(*now));
+	status = calloc(r->npages, sizeof(*status));
+	ASSERT_TRUE(now && status);
+	ASSERT_EQ(0, pages_status(r->addr, r->npages, status));
+	ASSERT_EQ(0, pages_pfns(r->addr, r->npages, now));
+	for (i = 0; i < r->npages; i++) {
+		if (status[i] != (i % per < MIXED_PRIVATE ? nid : dram))
+			misplaced++;
+		if (now[i] != r->pfns[i]) {
+			moved++;
+			continue;
+		}
+		ASSERT_EQ(0, pfn_kpageflags(now[i], &flags));
+		if (flags & (ANON_FORBIDDEN | THP_FLAGS))
+			flagged++;
+	}
+	EXPECT_EQ(0, misplaced);
+	EXPECT_EQ(0, moved);
+	EXPECT_EQ(0, flagged);
+	EXPECT_TRUE(check(r->addr, r->len, r->seed, false));
+	free(status);
+	free(now);
+}
+
 TEST_F_TIMEOUT(thp, khugepaged_skips_device, 300)
 {
 	bool have_thp = !access(THP_DIR "/enabled", F_OK);
 	size_t hpage = thp_pmd_size();
 	size_t npages = THP_HPAGES * hpage / page_size();
-	char scan[32];
 	struct range dev, ctl;
-	long thps, end, scans;
+	long thps, scans;
 
-	if (have_thp) {
-		snprintf(scan, sizeof(scan), "%zu", 8 * hpage / page_size());
-		ASSERT_EQ(0, tunable_set(&self->tun[THP_ENABLED],
-					 THP_DIR "/enabled", "always"));
-		ASSERT_EQ(0, tunable_set(&self->tun[THP_SCAN_SLEEP],
-					 THP_DIR "/khugepaged/scan_sleep_millisecs", "10"));
-		ASSERT_EQ(0, tunable_set(&self->tun[THP_ALLOC_SLEEP],
-					 THP_DIR "/khugepaged/alloc_sleep_millisecs", "10"));
-		ASSERT_EQ(0, tunable_set(&self->tun[THP_SCAN],
-					 THP_DIR "/khugepaged/pages_to_scan", scan));
-	}
+	if (have_thp)
+		ASSERT_EQ(0, khugepaged_speed_up(self->tun));
 
 	ASSERT_EQ(0, range_map(&dev, self->fd, npages, hpage, 0));
 	EXPECT_EQ(have_thp ? 0 : EINVAL,
@@ -1118,20 +1727,8 @@ TEST_F_TIMEOUT(thp, khugepaged_skips_device, 300)
 		return;
 	}
 
-	ASSERT_EQ(0, range_map(&ctl, -1, npages, hpage, 0));
-	ASSERT_EQ(0, madvise(ctl.addr, ctl.len, MADV_NOHUGEPAGE));
-	ASSERT_EQ(0, range_fill(&ctl, 16, false));
-	EXPECT_EQ(0, range_pages_with(&ctl, KPF(KPF_THP)));
-	/* Makes the VMA eligible and registers the mm with khugepaged. */
-	ASSERT_EQ(0, madvise(ctl.addr, ctl.len, MADV_HUGEPAGE));
-
-	end = now_ms() + THP_WAIT_MS;
-	do {
-		thps = range_pages_with(&ctl, KPF(KPF_THP));
-		if (thps < 0 || thps == (long)npages)
-			break;
-		sleep_ms(100);
-	} while (now_ms() < end);
+	ASSERT_EQ(0, collapse_control_map(&ctl, npages, dram_node()));
+	thps = wait_collapsed(&ctl);
 	ASSERT_EQ((long)npages, thps) {
 		TH_LOG("khugepaged collapsed %ld of %zu control pages in %d s",
 		       thps, npages, THP_WAIT_MS / 1000);
@@ -1147,6 +1744,65 @@ TEST_F_TIMEOUT(thp, khugepaged_skips_device, 300)
 	expect_counters(_metadata, (long)npages, 0);
 	range_unmap(&ctl);
 	unmap_expect_freed(_metadata, &dev, (long)npages);
+}
+
+/*
+ * khugepaged and private folios in anonymous memory: a mixed range
+ * (mixed_map()) and an ordinary control range, both MADV_HUGEPAGE, with
+ * khugepaged scanning fast. The control is collapsed; two full scans
+ * later, the mixed range is not.
+ */
+TEST_F_TIMEOUT(thp, khugepaged_skips_anon_private, 300)
+{
+	size_t npages = THP_HPAGES * thp_pmd_size() / page_size();
+	int dram = dram_node();
+	struct range r, ctl;
+	long thps, scans;
+
+	if (access(THP_DIR "/enabled", F_OK))
+		SKIP(return, "no THP: no khugepaged");
+	ASSERT_LE(0, dram);
+	ASSERT_EQ(0, khugepaged_speed_up(self->tun));
+	ASSERT_EQ(0, mixed_map(&r, self->fd, dram, 17));
+	ASSERT_EQ(0, collapse_control_map(&ctl, npages, dram));
+	thps = wait_collapsed(&ctl);
+	ASSERT_EQ((long)npages, thps) {
+		TH_LOG("khugepaged collapsed %ld of %zu control pages in %d s",
+		       thps, npages, THP_WAIT_MS / 1000);
+	}
+	scans = read_long(THP_DIR "/khugepaged/full_scans");
+	ASSERT_LE(0, scans);
+	EXPECT_LE(scans + 2, wait_counter(THP_DIR "/khugepaged/full_scans",
+					  scans + 2, SCANS_WAIT_MS));
+	expect_mixed(_metadata, &r, self->nid, dram);
+	expect_counters(_metadata, THP_HPAGES * MIXED_PRIVATE, 0);
+	range_unmap(&ctl);
+	unmap_expect_freed(_metadata, &r, THP_HPAGES * MIXED_PRIVATE);
+}
+
+/*
+ * MADV_COLLAPSE of a mixed range fails with EINVAL (the scan result
+ * SCAN_PAGE_NULL: "error intrinsic to the range") and leaves it as it
+ * was; the same call collapses an ordinary control range (0, all THP).
+ */
+TEST_F_TIMEOUT(thp, collapse_skips_anon_private, 120)
+{
+	size_t npages = THP_HPAGES * thp_pmd_size() / page_size();
+	int dram = dram_node();
+	struct range r, ctl;
+
+	if (access(THP_DIR "/enabled", F_OK))
+		SKIP(return, "no THP: nothing to collapse");
+	ASSERT_LE(0, dram);
+	ASSERT_EQ(0, mixed_map(&r, self->fd, dram, 18));
+	ASSERT_EQ(0, collapse_control_map(&ctl, npages, dram));
+	EXPECT_EQ(0, madvise(ctl.addr, ctl.len, MADV_COLLAPSE) ? errno : 0);
+	EXPECT_EQ((long)npages, range_pages_with(&ctl, KPF(KPF_THP)));
+	EXPECT_EQ(EINVAL, madvise(r.addr, r.len, MADV_COLLAPSE) ? errno : 0);
+	expect_mixed(_metadata, &r, self->nid, dram);
+	expect_counters(_metadata, THP_HPAGES * MIXED_PRIVATE, 0);
+	range_unmap(&ctl);
+	unmap_expect_freed(_metadata, &r, THP_HPAGES * MIXED_PRIVATE);
 }
 
 TEST_HARNESS_MAIN

@@ -8,6 +8,11 @@
  * GFP_PRIVATE on the private node, and freed when it is unmapped. This is
  * the "/dev/xxx" pattern a driver owning a private node would use.
  *
+ * The PNT_IOC_MIGRATE ioctl (private_node_test.h) puts private folios into
+ * the caller's anonymous memory instead, base pages or order-9 folios, the
+ * way a device driver migrates memory to itself (migrate_vma): there mm/
+ * services meet them in ordinary anonymous VMAs, on the LRU.
+ *
  * A second range can be hot-added as ordinary memory on another node: the
  * control that shows a test would see pages land on a node that is not
  * private.
@@ -16,19 +21,24 @@
  *   private, control  write "add" or "remove"; read "online" or "offline"
  *   counters          pages handed out, and the owner callbacks seen on
  *                     the private node: "allocated N\nfreed_folios N\n
- *                     freed_pages N\nsplit_new N\nsplit_done N\n";
+ *                     freed_pages N\nsplit_new N\nsplit_done N\n
+ *                     split_bad N\n" (split_bad: callbacks whose folios
+ *                     were not parts of one private folio);
  *                     write anything to reset them
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/memory.h>
 #include <linux/memory_hotplug.h>
+#include <linux/migrate.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/node_private.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
+
+#include "private_node_test.h"
 
 static int private_nid = NUMA_NO_NODE;
 module_param(private_nid, int, 0444);
@@ -49,6 +59,9 @@ static unsigned long long control_size;
 module_param(control_size, ullong, 0444);
 MODULE_PARM_DESC(control_size, "Size of the control range in bytes");
 
+/* A PMD's worth of base pages, for THP-sized private folios. */
+#define PNT_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
+
 #define PNT_RESOURCE "System RAM (private_node_test)"
 
 static DEFINE_MUTEX(pnt_lock);
@@ -56,7 +69,7 @@ static struct node_private pnt_owner;
 
 /* What the owner hands out, and hears back through its callbacks. */
 static atomic_long_t nr_allocated, nr_freed_folios, nr_freed_pages;
-static atomic_long_t nr_split_new, nr_split_done;
+static atomic_long_t nr_split_new, nr_split_done, nr_split_bad;
 
 static void pnt_free_folio(struct folio *folio)
 {
@@ -64,9 +77,26 @@ static void pnt_free_folio(struct folio *folio)
 	atomic_long_add(folio_nr_pages(folio), &nr_freed_pages);
 }
 
+/* True if @new_folio can be a part split off the private folio @folio. */
+static bool pnt_split_part(struct folio *folio, struct folio *new_folio)
+{
+	unsigned long head = folio_pfn(folio), pfn;
+
+	if (folio_nid(folio) != private_nid)
+		return false;
+	if (!new_folio)
+		return true;
+	pfn = folio_pfn(new_folio);
+	return folio_nid(new_folio) == private_nid && pfn > head &&
+	       pfn < head + MAX_ORDER_NR_PAGES &&
+	       pfn + folio_nr_pages(new_folio) <= head + MAX_ORDER_NR_PAGES;
+}
+
 static void pnt_folio_split(struct folio *folio, struct folio *new_folio)
 {
 	atomic_long_inc(new_folio ? &nr_split_new : &nr_split_done);
+	if (!pnt_split_part(folio, new_folio))
+		atomic_long_inc(&nr_split_bad);
 }
 
 static const struct node_private_ops pnt_ops = {
@@ -209,9 +239,10 @@ static int counters_show(struct seq_file *m, void *v)
 		   atomic_long_read(&nr_allocated),
 		   atomic_long_read(&nr_freed_folios),
 		   atomic_long_read(&nr_freed_pages));
-	seq_printf(m, "split_new %ld\nsplit_done %ld\n",
+	seq_printf(m, "split_new %ld\nsplit_done %ld\nsplit_bad %ld\n",
 		   atomic_long_read(&nr_split_new),
-		   atomic_long_read(&nr_split_done));
+		   atomic_long_read(&nr_split_done),
+		   atomic_long_read(&nr_split_bad));
 	return 0;
 }
 
@@ -228,6 +259,7 @@ static ssize_t counters_write(struct file *file, const char __user *ubuf,
 	atomic_long_set(&nr_freed_pages, 0);
 	atomic_long_set(&nr_split_new, 0);
 	atomic_long_set(&nr_split_done, 0);
+	atomic_long_set(&nr_split_bad, 0);
 	return len;
 }
 
@@ -280,9 +312,132 @@ static int pnt_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * A private folio for the migrate_vma entry @mpfn (order 9 for a THP or a
+ * PMD-sized hole, else 0), holding the source page's data or zeroes,
+ * locked as migrate_vma_pages() wants it. NULL leaves the entry in place.
+ */
+static struct folio *pnt_migrate_dst(unsigned long mpfn)
+{
+	unsigned int order = mpfn & MIGRATE_PFN_COMPOUND ? PNT_PMD_ORDER : 0;
+	struct page *src = migrate_pfn_to_page(mpfn);
+	gfp_t gfp = GFP_HIGHUSER | GFP_PRIVATE | __GFP_NOWARN;
+	struct folio *folio;
+
+	if (!src)
+		gfp |= __GFP_ZERO;
+	/* No hard work for a huge page: without one, the PMD stays as it is. */
+	if (order)
+		gfp |= __GFP_NORETRY;
+	folio = __folio_alloc_node(gfp, order, private_nid);
+	if (!folio)
+		return NULL;
+	if (src)
+		folio_copy(folio, page_folio(src));
+	folio_lock(folio);
+	atomic_long_add(folio_nr_pages(folio), &nr_allocated);
+	return folio;
+}
+
+/* Migrate [start, end), within one PMD, of @vma onto the private node. */
+static long pnt_migrate_pmd(struct vm_area_struct *vma, unsigned long start,
+			    unsigned long end, bool huge, unsigned long *pfns)
+{
+	struct migrate_vma args = {
+		.vma = vma,
+		.start = start,
+		.end = end,
+		.src = pfns,
+		.dst = pfns + PTRS_PER_PTE,
+		.flags = MIGRATE_VMA_SELECT_SYSTEM |
+			 (huge ? MIGRATE_VMA_SELECT_COMPOUND : 0),
+	};
+	struct folio *folio;
+	unsigned long i, nr;
+	long moved = 0;
+	int ret;
+
+	memset(pfns, 0, 2 * PTRS_PER_PTE * sizeof(*pfns));
+	ret = migrate_vma_setup(&args);
+	if (ret)
+		return ret;
+	for (i = 0; i < args.npages; i++) {
+		if (!(args.src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
+		folio = pnt_migrate_dst(args.src[i]);
+		if (folio)
+			args.dst[i] = migrate_pfn(folio_pfn(folio)) |
+				(folio_test_large(folio) ? MIGRATE_PFN_COMPOUND : 0);
+	}
+	migrate_vma_pages(&args);
+	for (i = 0; i < args.npages; i += nr) {
+		nr = args.src[i] & MIGRATE_PFN_COMPOUND ? PTRS_PER_PTE : 1;
+		if ((args.src[i] & MIGRATE_PFN_MIGRATE) && args.dst[i])
+			moved += nr;
+	}
+	migrate_vma_finalize(&args);
+	return moved;
+}
+
+static long pnt_migrate(struct pnt_migrate *m)
+{
+	unsigned long start = m->addr, end = m->addr + m->len, addr, next;
+	bool huge = m->flags & PNT_MIGRATE_HUGE;
+	unsigned long align = huge ? PMD_SIZE : PAGE_SIZE;
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long *pfns;
+	long ret = 0;
+
+	m->migrated = 0;
+	if ((m->flags & ~PNT_MIGRATE_HUGE) || m->reserved || !m->len ||
+	    !IS_ALIGNED(start | m->len, align) || end < start)
+		return -EINVAL;
+	if (huge && !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		return -EINVAL;
+	if (!node_state(private_nid, N_MEMORY_PRIVATE))
+		return -ENODEV;
+	/* Source and destination entries of one PMD. */
+	pfns = kvcalloc(2 * PTRS_PER_PTE, sizeof(*pfns), GFP_KERNEL);
+	if (!pfns)
+		return -ENOMEM;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, start);
+	if (!vma || !vma_is_anonymous(vma) || end > vma->vm_end)
+		ret = -EINVAL;
+	for (addr = start; !ret && addr < end; addr = next) {
+		next = min(end, ALIGN(addr + 1, PMD_SIZE));
+		ret = pnt_migrate_pmd(vma, addr, next, huge, pfns);
+		if (ret > 0) {
+			m->migrated += ret;
+			ret = 0;
+		}
+	}
+	mmap_read_unlock(mm);
+	kvfree(pfns);
+	return ret;
+}
+
+static long pnt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct pnt_migrate m;
+	long ret;
+
+	if (cmd != PNT_IOC_MIGRATE)
+		return -ENOTTY;
+	if (copy_from_user(&m, (void __user *)arg, sizeof(m)))
+		return -EFAULT;
+	ret = pnt_migrate(&m);
+	if (copy_to_user((void __user *)arg, &m, sizeof(m)))
+		return -EFAULT;
+	return ret;
+}
+
 static const struct file_operations pnt_dev_fops = {
 	.owner = THIS_MODULE,
 	.mmap = pnt_mmap,
+	.unlocked_ioctl = pnt_ioctl,
 };
 
 static struct miscdevice pnt_dev = {
