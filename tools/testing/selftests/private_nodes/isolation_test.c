@@ -31,10 +31,14 @@
  *            gives the private variant its meaning. It runs last because
  *            kernel objects left on the control node can keep it from
  *            being removed.
+ *
+ * Huge pages need another kind of pressure, and have a fixture of their
+ * own (thp_isolation, at the end).
  */
 #include "../kselftest_harness.h"
 
 #include <fcntl.h>
+#include <numaif.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,67 +60,99 @@
 /* Least a control node must take of a kernel workload to count. */
 #define CONTROL_MIN_KB		1024L
 
+/* The node a test watches, and the ordinary nodes around it. */
+struct target {
+	int nid;		/* the private node, or the control range's */
+	int local;		/* the first DRAM node with CPUs */
+	unsigned long dram;	/* nodes with memory, but for the target */
+	unsigned long cpus;	/* nodes with CPUs */
+	long base_total;	/* MemTotal of the target, once added */
+	long base_free;		/* and its MemFree */
+};
+
 FIXTURE(isolation) {
 	struct pnt_config cfg;
-	int target;
-	int local;
+	struct target t;
 	struct pressure fill[MASK_BITS];
-	long base_total;	/* target, once added */
-	long base_free;
 	long pre_free;		/* target, once under pressure */
 	void *map;		/* the workload's mapping, if any */
 	size_t map_len;
 	char mnt[64];		/* the workload's mount, if any */
 };
 
-FIXTURE_VARIANT(isolation) {
-	const char *range;
-	bool control;
-};
+/* Each fixture runs twice: against the private node, then the control. */
+#define TARGET_VARIANTS(fixture)				\
+	FIXTURE_VARIANT(fixture) {				\
+		const char *range;				\
+		bool control;					\
+	};							\
+	FIXTURE_VARIANT_ADD(fixture, private) {			\
+		.range = "private",				\
+		.control = false,				\
+	};							\
+	FIXTURE_VARIANT_ADD(fixture, control) {			\
+		.range = "control",				\
+		.control = true,				\
+	}
 
-FIXTURE_VARIANT_ADD(isolation, private) {
-	.range = "private",
-	.control = false,
-};
+TARGET_VARIANTS(isolation);
 
-FIXTURE_VARIANT_ADD(isolation, control) {
-	.range = "control",
-	.control = true,
-};
-
-FIXTURE_SETUP(isolation)
+/*
+ * Bring the target online (the control range, or the private node with the
+ * control range removed) and describe it in @t. Returns 1 if the test is
+ * to be skipped, 0 when set up, a negative errno on failure.
+ */
+static int target_setup(const char *range, bool control, struct pnt_config *cfg,
+			struct target *t)
 {
-	unsigned long mem, cpus, dram;
-	long dentries;
-	int n, ret;
+	unsigned long mem;
+	int ret;
 
 	if (!pnt_driver_loaded())
-		SKIP(return, "private_node_test.ko is not loaded");
-	ASSERT_EQ(0, pnt_config(&self->cfg));
-	if (variant->control) {
+		return 1;
+	ret = pnt_config(cfg);
+	if (ret)
+		return ret;
+	if (control) {
 		if (pnt_range_state("control") == -ENOENT)
-			SKIP(return, "the driver has no control range");
-		ASSERT_EQ(0, pnt_range_ensure("control", true));
-		self->target = self->cfg.control_nid;
+			return 1;
+		t->nid = cfg->control_nid;
 	} else {
 		/* An ordinary node without CPUs would soak up the fallback. */
 		ret = pnt_range_ensure("control", false);
 		if (ret && ret != -ENOENT)
-			TH_LOG("control range stays online (%d): filled like DRAM", ret);
-		ASSERT_EQ(0, pnt_range_ensure("private", true));
-		self->target = self->cfg.private_nid;
+			ksft_print_msg("control range stays online (%d): filled like DRAM\n",
+				       ret);
+		t->nid = cfg->private_nid;
 	}
+	ret = pnt_range_ensure(range, true);
+	if (!ret)
+		ret = nodelist_mask("has_memory", &mem);
+	if (!ret)
+		ret = nodelist_mask("has_cpu", &t->cpus);
+	if (ret)
+		return ret;
+	t->dram = mem & ~(1UL << t->nid);
+	if (!(t->dram & t->cpus))
+		return -ENODEV;
+	t->local = __builtin_ctzl(t->dram & t->cpus);
+	t->base_total = node_meminfo_kb(t->nid, "MemTotal");
+	t->base_free = node_free_settled_kb(t->nid, -1);
+	return t->base_total > 0 && t->base_free > 0 ? 0 : -ENODATA;
+}
 
-	ASSERT_EQ(0, nodelist_mask("has_memory", &mem));
-	ASSERT_EQ(0, nodelist_mask("has_cpu", &cpus));
-	dram = mem & ~(1UL << self->target);
-	ASSERT_NE(0UL, dram & cpus);
-	self->local = __builtin_ctzl(dram & cpus);
+FIXTURE_SETUP(isolation)
+{
+	unsigned long cpus, dram;
+	long dentries;
+	int n, ret;
 
-	self->base_total = node_meminfo_kb(self->target, "MemTotal");
-	ASSERT_LT(0, self->base_total);
-	self->base_free = node_free_settled_kb(self->target, -1);
-	ASSERT_LT(0, self->base_free);
+	ret = target_setup(variant->range, variant->control, &self->cfg, &self->t);
+	if (ret == 1)
+		SKIP(return, "no test driver, or it has no control range");
+	ASSERT_EQ(0, ret);
+	dram = self->t.dram;
+	cpus = self->t.cpus;
 
 	/*
 	 * Anonymous memory first, the local node last (the others' page
@@ -124,35 +160,35 @@ FIXTURE_SETUP(isolation)
 	 * could not be removed) gets no dentries: fill it all with anon.
 	 */
 	for (n = 0; n < (int)MASK_BITS; n++) {
-		if (!(dram & (1UL << n)) || n == self->local)
+		if (!(dram & (1UL << n)) || n == self->t.local)
 			continue;
 		ASSERT_EQ(0, pressure_fill(&self->fill[n], n, cpus & (1UL << n) ?
 					   FINAL_HEADROOM_KB + BAND_KB :
 					   FINAL_HEADROOM_KB));
 	}
-	ASSERT_EQ(0, pressure_fill(&self->fill[self->local], self->local,
+	ASSERT_EQ(0, pressure_fill(&self->fill[self->t.local], self->t.local,
 				   FINAL_HEADROOM_KB + BAND_KB));
 	/* Then the reclaimable band, on each node's own CPUs. */
 	for (n = 0; n < (int)MASK_BITS; n++) {
-		if (!(dram & cpus & (1UL << n)) || n == self->local)
+		if (!(dram & cpus & (1UL << n)) || n == self->t.local)
 			continue;
 		dentries = dentry_fill(n, FINAL_HEADROOM_KB);
 		ASSERT_LE(0, dentries);
 		TH_LOG("node %d: %ld dentries", n, dentries);
 	}
-	dentries = dentry_fill(self->local, FINAL_HEADROOM_KB);
+	dentries = dentry_fill(self->t.local, FINAL_HEADROOM_KB);
 	ASSERT_LE(0, dentries);
-	TH_LOG("node %d: %ld dentries", self->local, dentries);
+	TH_LOG("node %d: %ld dentries", self->t.local, dentries);
 	for (n = 0; n < (int)MASK_BITS; n++)
 		if (dram & (1UL << n))
 			TH_LOG("node %d: %zu MiB of anon, %ld kB headroom, MemFree %ld kB",
 			       n, self->fill[n].used / MIB, node_headroom_kb(n),
 			       node_meminfo_kb(n, "MemFree"));
 
-	self->pre_free = node_free_settled_kb(self->target,
-					      variant->control ? -1 : self->base_free);
+	self->pre_free = node_free_settled_kb(self->t.nid,
+					      variant->control ? -1 : self->t.base_free);
 	TH_LOG("target node %d: MemFree %ld kB, %ld kB before the pressure",
-	       self->target, self->pre_free, self->base_free);
+	       self->t.nid, self->pre_free, self->t.base_free);
 }
 
 FIXTURE_TEARDOWN(isolation)
@@ -188,9 +224,9 @@ static void check_target(struct __test_metadata *_metadata,
 	long free;
 
 	if (variant->control) {
-		free = node_free_settled_kb(self->target, -1);
+		free = node_free_settled_kb(self->t.nid, -1);
 		TH_LOG("control node %d: %ld kB taken, %ld workload pages on it",
-		       self->target, self->pre_free - free, on_target);
+		       self->t.nid, self->pre_free - free, on_target);
 		if (on_target < 0) {
 			EXPECT_LE(CONTROL_MIN_KB, self->pre_free - free);
 		} else {
@@ -198,11 +234,11 @@ static void check_target(struct __test_metadata *_metadata,
 		}
 		return;
 	}
-	free = node_free_settled_kb(self->target, self->base_free);
-	EXPECT_EQ(self->base_total, node_meminfo_kb(self->target, "MemTotal"));
-	EXPECT_EQ(self->base_free, free);
-	EXPECT_EQ(self->base_total - self->base_free,
-		  node_meminfo_kb(self->target, "MemUsed"));
+	free = node_free_settled_kb(self->t.nid, self->t.base_free);
+	EXPECT_EQ(self->t.base_total, node_meminfo_kb(self->t.nid, "MemTotal"));
+	EXPECT_EQ(self->t.base_free, free);
+	EXPECT_EQ(self->t.base_total - self->t.base_free,
+		  node_meminfo_kb(self->t.nid, "MemUsed"));
 	if (on_target >= 0) {
 		EXPECT_EQ(0, on_target);
 	}
@@ -226,9 +262,9 @@ static long map_and_count(struct __test_metadata *_metadata,
 	if (madvise(p, WORKLOAD, advice))
 		return -errno;
 	touch_pages(p, WORKLOAD);
-	on = pages_on_node(p, WORKLOAD, self->target);
+	on = pages_on_node(p, WORKLOAD, self->t.nid);
 	TH_LOG("%ld of %lu pages on node %d", on, WORKLOAD / page_size(),
-	       self->target);
+	       self->t.nid);
 	return on;
 }
 
@@ -237,47 +273,6 @@ TEST_F_TIMEOUT(isolation, anon, 600)
 	long on = map_and_count(_metadata, self, MADV_NOHUGEPAGE);
 
 	ASSERT_LE(0, on);
-	check_target(_metadata, self, variant, on);
-}
-
-#define THP_DEFRAG "/sys/kernel/mm/transparent_hugepage/defrag"
-
-/*
- * Huge pages under the same pressure. With defrag=never a THP fault does
- * not reclaim: when the local node has no free huge page the allocation
- * falls back along the zonelist, which is where it would find a leaked
- * private node (and does find the control node). With reclaim allowed it
- * would instead free the dentry filler locally and land there, which
- * proves nothing either way.
- */
-TEST_F_TIMEOUT(isolation, thp, 600)
-{
-	char saved[64] = "", *sel;
-	long on;
-
-	if (read_file(THP_DEFRAG, saved, sizeof(saved)) > 0) {
-		/* "always defer [madvise] never": keep the selected word. */
-		sel = strchr(saved, '[');
-		if (sel && strchr(sel, ']')) {
-			memmove(saved, sel + 1, strlen(sel));
-			*strchr(saved, ']') = '\0';
-		}
-		ASSERT_EQ(0, write_file(THP_DEFRAG, "never"));
-	}
-	on = map_and_count(_metadata, self, MADV_HUGEPAGE);
-	if (saved[0])
-		write_file(THP_DEFRAG, saved);
-	if (on == -EINVAL)
-		SKIP(return, "no transparent huge pages");
-	ASSERT_LE(0, on);
-	/*
-	 * Known gap: in this setup a THP fault under pressure does not
-	 * reliably fall back off the local nodes (seen in about half the
-	 * runs), so the control cannot always show that leakage would be
-	 * seen. Say so as a skip rather than pass or fail on chance.
-	 */
-	if (variant->control && !on)
-		SKIP(return, "no THP fault fell back to the control node this run");
 	check_target(_metadata, self, variant, on);
 }
 
@@ -324,9 +319,9 @@ static long file_and_count(struct __test_metadata *_metadata,
 	}
 	/* Map the page cache pages the writes allocated. */
 	touch_pages(self->map, WORKLOAD);
-	on = pages_on_node(self->map, WORKLOAD, self->target);
+	on = pages_on_node(self->map, WORKLOAD, self->t.nid);
 	TH_LOG("%s: %ld of %lu pages on node %d", fstype, on,
-	       WORKLOAD / page_size(), self->target);
+	       WORKLOAD / page_size(), self->t.nid);
 	return on;
 }
 
@@ -383,7 +378,7 @@ TEST_F_TIMEOUT(isolation, interleave_all, 600)
 
 	ASSERT_EQ(0, self_exe(exe, sizeof(exe)));
 	snprintf(bytes, sizeof(bytes), "%lu", INTERLEAVE_BYTES);
-	snprintf(nid, sizeof(nid), "%d", self->target);
+	snprintf(nid, sizeof(nid), "%d", self->t.nid);
 	ASSERT_EQ(0, pipe(in));
 	ASSERT_EQ(0, pipe(out));
 	pid = fork();
@@ -413,12 +408,256 @@ TEST_F_TIMEOUT(isolation, interleave_all, 600)
 	close(in[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	TH_LOG("interleaved task: %ld of %ld pages on node %d, status 0x%x",
-	       on, total, self->target, status);
+	       on, total, self->t.nid, status);
 	ASSERT_TRUE(WIFEXITED(status));
 	if (WEXITSTATUS(status) == 127)
 		SKIP(return, "numactl not found");
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_LE(0, on);
+}
+
+/*
+ * Huge pages. A THP fault first tries the local node alone, and only if
+ * that fails, and the VMA allows direct reclaim (defrag "madvise" and
+ * MADV_HUGEPAGE), retries along the whole zonelist (alloc_pages_mpol()):
+ * that retry is where a leaking private node would be found. The pressure
+ * of the isolation fixture cannot make the local attempt fail reliably
+ * (reclaiming its dentries and compaction often serve it), so this fixture
+ * takes every free huge page of the DRAM nodes away instead, and leaves
+ * them free base pages only:
+ *   1. fill the node with anonymous base pages down to THP_HEADROOM_KB
+ *      above its watermarks and reserves (without swap they cannot be
+ *      reclaimed);
+ *   2. free every other page of the first 2 * THP_HOLES_KB of them: base
+ *      pages that cannot merge into a huge one;
+ *   3. take every huge page still free (the free memory below the
+ *      watermark line holds whole ones, usable now that the holes lifted
+ *      the free count above it) with THP faults, defrag "never", until one
+ *      falls back.
+ * No compaction may put the holes together again: vm.extfrag_threshold =
+ * 1000 makes every huge page allocation that fails for fragmentation skip
+ * it, and vm.compaction_proactiveness = 0 stops kcompactd's. Then:
+ *   control  the workload's THP faults fail locally and the retry finds
+ *            huge pages on the control node: most of the workload is
+ *            there, in THPs;
+ *   private  the retry finds no other node, the faults fall back to base
+ *            pages in the holes: none on the private node, its MemFree
+ *            unchanged, no OOM.
+ */
+#define THP_DIR			"/sys/kernel/mm/transparent_hugepage"
+#define KPF_THP			22	/* uapi kernel-page-flags.h */
+#define THP_HEADROOM_KB		(4 * 1024L)
+#define THP_HOLES_KB		(64 * 1024L)
+#define THP_DRAIN_MAX		(256 * MIB)
+#define THP_WORKLOAD		(32 * MIB)
+#define VM_SYSCTL		"/proc/sys/vm/"
+
+/* A node's base pages (some freed again) and the THPs drained from it. */
+struct frag {
+	char *addr;
+	size_t len;
+	char *drain;
+	size_t drain_len;
+	long drained;		/* huge pages taken */
+};
+
+FIXTURE(thp_isolation) {
+	struct pnt_config cfg;
+	struct target t;
+	struct frag frag[MASK_BITS];
+	char *map;
+	size_t map_len;
+	char defrag[32];
+	char extfrag[16];
+	char proactiveness[16];
+};
+
+TARGET_VARIANTS(thp_isolation);
+
+/* The selected word of a choice file ("always [madvise] never"). */
+static int read_choice(const char *path, char *buf, size_t len)
+{
+	char *sel, *end;
+	int ret = read_file(path, buf, len);
+
+	if (ret < 0)
+		return ret;
+	sel = strchr(buf, '[');
+	end = sel ? strchr(sel, ']') : NULL;
+	if (sel && end) {
+		*end = '\0';
+		memmove(buf, sel + 1, (size_t)(end - sel));
+	} else {
+		buf[strcspn(buf, "\n")] = '\0';
+	}
+	return 0;
+}
+
+/* @len bytes of anonymous memory bound to @nid, @advice given. */
+static char *map_bound(size_t len, int nid, int advice)
+{
+	unsigned long mask = 1UL << nid;
+	char *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, len, advice) ||
+	    mbind(p, len, MPOL_BIND, &mask, MASK_MAXNODE, 0)) {
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
+/* Steps 1 and 2 of the fixture on @nid. */
+static int frag_fill(struct frag *f, int nid)
+{
+	size_t psz = page_size(), step = 16 * MIB, used = 0, off;
+	long total = node_meminfo_kb(nid, "MemTotal"), h;
+
+	if (total < 0)
+		return (int)total;
+	f->len = (size_t)total * KIB;
+	f->addr = map_bound(f->len, nid, MADV_NOHUGEPAGE);
+	if (!f->addr)
+		return -errno;
+	for (;;) {
+		h = node_headroom_kb(nid);
+		if (h < 0)
+			return (int)h;
+		if (h <= THP_HEADROOM_KB)
+			break;
+		if ((size_t)(h - THP_HEADROOM_KB) * KIB < step)
+			step = (size_t)(h - THP_HEADROOM_KB) * KIB & ~(psz - 1);
+		if (!step || used + step > f->len)
+			break;
+		touch_pages(f->addr + used, step);
+		used += step;
+	}
+	if ((long)(used / KIB) < 2 * THP_HOLES_KB)
+		return -ENOSPC;
+	for (off = 0; off < 2 * THP_HOLES_KB * KIB; off += 2 * psz)
+		if (madvise(f->addr + off, psz, MADV_DONTNEED))
+			return -errno;
+	return 0;
+}
+
+/* Step 3 on @nid: THP faults until one is served by a base page. */
+static int frag_drain(struct frag *f, int nid)
+{
+	char *p;
+	long thp;
+
+	f->drain_len = THP_DRAIN_MAX + HPAGE;
+	f->drain = map_bound(f->drain_len, nid, MADV_HUGEPAGE);
+	if (!f->drain)
+		return -errno;
+	p = (char *)(((uintptr_t)f->drain + HPAGE - 1) & ~(HPAGE - 1));
+	for (; f->drained < (long)(THP_DRAIN_MAX / HPAGE); f->drained++, p += HPAGE) {
+		*p = 1;
+		thp = pages_with_kpageflags(p, 1, 1ULL << KPF_THP);
+		if (thp < 0)
+			return (int)thp;
+		if (!thp)
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+FIXTURE_SETUP(thp_isolation)
+{
+	unsigned long dram;
+	int n, ret;
+
+	if (access(THP_DIR "/defrag", F_OK))
+		SKIP(return, "no transparent huge pages");
+	ret = target_setup(variant->range, variant->control, &self->cfg, &self->t);
+	if (ret == 1)
+		SKIP(return, "no test driver, or it has no control range");
+	ASSERT_EQ(0, ret);
+	dram = self->t.dram;
+
+	ASSERT_EQ(0, read_choice(THP_DIR "/defrag", self->defrag,
+				 sizeof(self->defrag)));
+	ASSERT_LE(0, read_file(VM_SYSCTL "extfrag_threshold",
+			       self->extfrag, sizeof(self->extfrag)));
+	ASSERT_LE(0, read_file(VM_SYSCTL "compaction_proactiveness",
+			       self->proactiveness, sizeof(self->proactiveness)));
+	ASSERT_EQ(0, write_file(VM_SYSCTL "extfrag_threshold", "1000"));
+	ASSERT_EQ(0, write_file(VM_SYSCTL "compaction_proactiveness", "0"));
+	ASSERT_EQ(0, write_file(THP_DIR "/defrag", "never"));
+	drop_slab_caches();
+	for (n = 0; n < (int)MASK_BITS; n++)
+		if (dram & (1UL << n))
+			ASSERT_EQ(0, frag_fill(&self->frag[n], n));
+	for (n = 0; n < (int)MASK_BITS; n++) {
+		if (!(dram & (1UL << n)))
+			continue;
+		ASSERT_EQ(0, frag_drain(&self->frag[n], n));
+		TH_LOG("node %d: %ld huge pages drained, %ld kB headroom, MemFree %ld kB",
+		       n, self->frag[n].drained, node_headroom_kb(n),
+		       node_meminfo_kb(n, "MemFree"));
+	}
+	ASSERT_EQ(0, write_file(THP_DIR "/defrag", "madvise"));
+	ASSERT_EQ(0, pin_to_node(self->t.local));
+}
+
+FIXTURE_TEARDOWN(thp_isolation)
+{
+	int n, ret;
+
+	if (self->map)
+		munmap(self->map, self->map_len);
+	for (n = 0; n < (int)MASK_BITS; n++) {
+		if (self->frag[n].drain)
+			munmap(self->frag[n].drain, self->frag[n].drain_len);
+		if (self->frag[n].addr)
+			munmap(self->frag[n].addr, self->frag[n].len);
+	}
+	if (self->defrag[0])
+		write_file(THP_DIR "/defrag", self->defrag);
+	if (self->extfrag[0])
+		write_file(VM_SYSCTL "extfrag_threshold", self->extfrag);
+	if (self->proactiveness[0])
+		write_file(VM_SYSCTL "compaction_proactiveness", self->proactiveness);
+	ret = pnt_range_write(variant->range, "remove");
+	if (ret && variant->control)
+		TH_LOG("control range stays online: remove gave %d", ret);
+	else
+		EXPECT_EQ(0, ret);
+}
+
+TEST_F_TIMEOUT(thp_isolation, thp, 600)
+{
+	size_t npages = THP_WORKLOAD / page_size();
+	long on, thp, now_free;
+	char *p;
+
+	self->map_len = THP_WORKLOAD + HPAGE;
+	self->map = mmap(NULL, self->map_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	p = (char *)(((uintptr_t)self->map + HPAGE - 1) & ~(HPAGE - 1));
+	ASSERT_EQ(0, madvise(p, THP_WORKLOAD, MADV_HUGEPAGE));
+	touch_pages(p, THP_WORKLOAD);
+	on = pages_on_node(p, THP_WORKLOAD, self->t.nid);
+	ASSERT_LE(0, on);
+	thp = pages_with_kpageflags(p, npages, 1ULL << KPF_THP);
+	TH_LOG("%ld of %zu pages on node %d; %ld pages in THPs", on, npages,
+	       self->t.nid, thp);
+
+	if (variant->control) {
+		/* Nearly all, but for the odd huge page reclaim made locally. */
+		EXPECT_LE((long)npages / 2, on);
+		EXPECT_LE((long)npages / 2, thp);
+		return;
+	}
+	now_free = node_free_settled_kb(self->t.nid, self->t.base_free);
+	EXPECT_EQ(self->t.base_total, node_meminfo_kb(self->t.nid, "MemTotal"));
+	EXPECT_EQ(self->t.base_free, now_free);
+	EXPECT_EQ(0, on);
 }
 
 PNT_HARNESS_MAIN
