@@ -12,8 +12,6 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ -z "${KERNEL_SRC:-}" ] ||
-	die "bench.sh compares the lab tree with its $BASE_TAG: unset KERNEL_SRC"
 boots=${BENCH_BOOTS:-2}
 [[ $boots =~ ^[1-9][0-9]*$ ]] || die "BENCH_BOOTS must be a whole number above 0: $boots"
 s=$LAB_ROOT/scripts
@@ -22,28 +20,7 @@ metrics="ns_per_pair batch64_ns_per_page ns_per_fault"
 kernels=(vanilla series)
 declare -A tree=([vanilla]=$LAB_CACHE/vanilla [series]=$LAB_TREE)
 
-"$s/install-deps.sh"
-"$s/fetch-base.sh"
-"$s/apply-series.sh"
-
-# Vanilla: a detached worktree of the lab tree at the base, made once.
-vanilla=${tree[vanilla]}
-if [ -e "$vanilla" ]; then
-	top=$(git -C "$vanilla" rev-parse --show-toplevel 2>/dev/null) && [ "$top" -ef "$vanilla" ] &&
-		common=$(git -C "$vanilla" rev-parse --path-format=absolute --git-common-dir) &&
-		[ "$common" -ef "$LAB_TREE/.git" ] || die "$vanilla is not a worktree of $LAB_TREE: move it away"
-	require_clean "$vanilla"
-	git -C "$vanilla" checkout -q --detach "$BASE_TAG"
-else
-	git -C "$LAB_TREE" worktree prune
-	git -C "$LAB_TREE" worktree add -q --detach "$vanilla" "$BASE_TAG"
-fi
-
-# No debug fragment: lockdep and DEBUG_VM would dominate the figures.
-for k in "${kernels[@]}"; do
-	note "building the $k kernel"
-	"$s/build-kernel.sh" -t "${tree[$k]}" -o "$LAB_CACHE/bench-$k" -f "guest numa cxl"
-done
+"$s/build-compare-kernels.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -1,0 +1,48 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest plan of scripts/compare-mm-selftests.sh (busybox sh), staged as
+# /lab/run.sh: the tree's own mm selftests for mlock, madvise, KSM and
+# khugepaged, run as tools/testing/selftests/mm/run_vmtests.sh runs them
+# (categories mlock, madv_guard, madv_populate, process_madv, ksm,
+# ksm_numa and the khugepaged part of thp; on-fault-limit needs sudo and is
+# left out). For each command the console gets
+#   MMTEST: <command> | exit <status> | <its "# Totals:" line, or ->
+# No private node is created.
+
+LAB=${LAB:-/lab}
+cd "$LAB/selftests" || exit 1
+out=/tmp/mmtest.out
+
+run() {
+	timeout -s KILL 900 "$@" >"$out" 2>&1
+	rc=$?
+	totals=$(sed -n 's/^# Totals: //p' "$out" | tail -n 1)
+	echo "MMTEST: $* | exit $rc | ${totals:--}"
+	# The full output goes to the second serial port, for the record.
+	{ echo "### $*"; cat "$out"; } >>/dev/ttyS1
+}
+
+echo "MMTEST: kernel $(uname -r)"
+run ./mlock-random-test
+run ./mlock2-tests
+run ./guard-regions
+run ./madv_populate
+run ./process_madv
+run ./ksm_tests -H -s 100
+run ./ksm_tests -P -s 100
+run ./ksm_tests -M -p 10
+run ./ksm_tests -U
+run ./ksm_tests -Z -p 10 -z 0
+run ./ksm_tests -Z -p 10 -z 1
+run ./ksm_tests -N -m 1
+run ./ksm_tests -N -m 0
+run ./ksm_functional_tests
+# run_vmtests.sh starts the THP tests from clean, compacted memory.
+echo 3 >/proc/sys/vm/drop_caches
+echo 1 >/proc/sys/vm/compact_memory
+run ./khugepaged
+run ./khugepaged -s 2
+run ./khugepaged all:shmem
+run ./khugepaged -s 4 all:shmem
+run ./khugepaged -c 4 mthp_khugepaged:anon
+echo "MMTEST: done"
