@@ -23,6 +23,10 @@ run() {
 }
 
 echo "MMTEST: kernel $(uname -r)"
+# Swap on zram: the khugepaged tests collapse swapped-out pages too.
+echo 256M >/sys/block/zram0/disksize &&
+	mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 ||
+	echo "MMTEST: no swap"
 run ./mlock-random-test
 run ./mlock2-tests
 run ./guard-regions
