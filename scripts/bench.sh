@@ -33,7 +33,7 @@ for k in "${kernels[@]}"; do
 	make -s -C "$work/$k/mod" KSRC="${tree[$k]}" KDIR="$LAB_CACHE/bench-$k" CC="ccache gcc"
 	cp "$work/$k/mod/page_alloc_bench.ko" "$work/$k/stage/modules/"
 	cp "$work/fault_bench" "$work/$k/stage/selftests/"
-	cp "$src/bench_guest.sh" "$work/$k/stage/run.sh"
+	cp "$LAB_ROOT/qemu/plans/bench.sh" "$work/$k/stage/run.sh"
 	rm -rf "$LAB_OUT/bench-$k"
 	"$s/make-initramfs.sh" "$LAB_OUT/bench-$k/initramfs.cpio.gz" "$work/$k/stage"
 done

@@ -22,5 +22,5 @@ cp "$work"/*.ko "$stage/modules/"
 
 make -s -C "$tests" KSRC="$LAB_TREE" OUTPUT="$stage/selftests"
 rm -f "$stage/selftests/lib.o"
-cp "$tests/run_guest.sh" "$stage/run.sh"
+cp "$LAB_ROOT/qemu/plans/tests.sh" "$stage/run.sh"
 note "staged $(ls "$stage/modules" | wc -l) modules and $(ls "$stage/selftests" | wc -l) test programs in $stage"

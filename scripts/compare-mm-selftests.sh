@@ -12,7 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 s=$LAB_ROOT/scripts
-guest=$LAB_ROOT/tools/testing/selftests/private_nodes/mm_compare/mm_selftests_guest.sh
+guest=$LAB_ROOT/qemu/plans/mm-compare.sh
 progs=(mlock-random-test mlock2-tests guard-regions madv_populate process_madv
        ksm_tests ksm_functional_tests khugepaged)
 

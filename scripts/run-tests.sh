@@ -9,7 +9,7 @@ set -euo pipefail
 s=$LAB_ROOT/scripts
 logs=$LAB_OUT/boot
 start=$(date +%s)
-"$s/prepare-guest.sh" "$LAB_ROOT/tools/testing/selftests/private_nodes/run_guest.sh"
+"$s/prepare-guest.sh" "$LAB_ROOT/qemu/plans/tests.sh"
 
 boot_ok=1
 "$s/boot.sh" -a "memhp_default_state=online_kernel" -t "${LAB_TIMEOUT:-2700}" \
