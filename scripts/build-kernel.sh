@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Configure and build the guest kernel out of tree with ccache.
-# Usage: scripts/build-kernel.sh [-t TREE] [-o BUILD_DIR] [-f "FRAGMENTS"]
-#   FRAGMENTS: config fragment names in configs/ (default: all of them)
+# Usage: scripts/build-kernel.sh [-t TREE] [-o BUILD_DIR] [-f "FRAGMENTS"] [-c]
+#   FRAGMENTS: config fragment names in configs/ (default: $LAB_FRAGMENTS,
+#   the test kernel's)
+#   -c: configure only
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tree=$LAB_TREE build=$LAB_BUILD frags="guest numa cxl debug"
-while getopts "t:o:f:" o; do
+tree=$LAB_TREE build=$LAB_BUILD frags=$LAB_FRAGMENTS configure_only=0
+while getopts "t:o:f:c" o; do
 	case $o in
 	t) tree=$OPTARG ;; o) build=$OPTARG ;; f) frags=$OPTARG ;;
-	*) die "usage: $0 [-t TREE] [-o BUILD_DIR] [-f FRAGMENTS]" ;;
+	c) configure_only=1 ;;
+	*) die "usage: $0 [-t TREE] [-o BUILD_DIR] [-f FRAGMENTS] [-c]" ;;
 	esac
 done
 [ -f "$tree/Makefile" ] || die "$tree is not a kernel tree (run scripts/apply-series.sh)"
@@ -47,6 +50,7 @@ while IFS= read -r line; do
 	fi
 done < <(cat "${files[@]}")
 [ $bad -eq 0 ] || die "requested config options did not land (see above)"
+[ $configure_only -eq 0 ] || exit 0
 
 start=$(date +%s)
 "${mk[@]}" bzImage modules

@@ -12,6 +12,8 @@ fi
 LAB_TREE=${LAB_TREE:-$LAB_CACHE/linux}
 LAB_BUILD=${LAB_BUILD:-$LAB_CACHE/build}
 LAB_OUT=${LAB_OUT:-$LAB_ROOT/out}
+# The config fragments (configs/NAME.config) of the test kernel.
+LAB_FRAGMENTS=${LAB_FRAGMENTS:-guest numa cxl debug}
 BASE_TAG=v7.3-base
 
 die() { echo "error: $*" >&2; exit 1; }
