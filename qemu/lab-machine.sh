@@ -52,7 +52,7 @@ lab_qemu_args() {
 		-numa "node,nodeid=$CONTROL_NID,cpus=3"
 		-object "memory-backend-ram,id=dimm-private,size=${PRIVATE_SIZE_MB}M"
 		-device "pc-dimm,id=private,memdev=dimm-private,addr=$PRIVATE_BASE,node=$PRIVATE_NID"
-		-object "memory-backend-ram,id=dimm-control,size=${CONTROL_SIZE_MB}M"
+		-object "memory-backend-ram,id=dimm-control,size=${CONTROL_DIMM_MB}M"
 		-device "pc-dimm,id=control,memdev=dimm-control,addr=$CONTROL_BASE,node=$CONTROL_NID"
 		# Distances: the DIMM nodes are farther than the other DRAM node.
 		-numa dist,src=0,dst=1,val=20

@@ -1,26 +1,46 @@
 #!/usr/bin/env bash
-# Build the test modules (against the built kernel) and the kselftests,
-# and stage them with the guest test plan for the initramfs.
+# Build the kselftest target private_nodes (the test programs, and the
+# test driver and KUnit suites of its test_modules/) against the built
+# kernel, the tree's way, and install it with the tree's kselftest runner
+# into STAGE_DIR/kselftest for the initramfs.
 # Usage: scripts/build-tests.sh [STAGE_DIR]   (default: $LAB_OUT/stage)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 stage=${1:-$LAB_OUT/stage}
-tests=$LAB_ROOT/tools/testing/selftests/private_nodes
+target=$LAB_ROOT/tools/testing/selftests/private_nodes
 [ -f "$LAB_BUILD/Module.symvers" ] || die "no kernel build in $LAB_BUILD (run scripts/build-kernel.sh)"
+command -v rsync >/dev/null || die "rsync missing (kselftest's install uses it; run scripts/install-deps.sh)"
 
 rm -rf "$stage"
-mkdir -p "$stage/modules" "$stage/selftests"
+mkdir -p "$stage"
 
-# External modules build in a scratch copy: the repo stays clean.
-work=$(mktemp -d)
+# A kselftest target builds inside tools/testing/selftests of a kernel
+# tree: a scratch copy of the tree's tools/ with the target added keeps
+# both the tree and this repository clean.
+work=$(mktemp -d "${TMPDIR:-/tmp}/build-tests.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cp "$tests"/test_modules/*.[ch] "$tests/test_modules/Makefile" "$work/"
-export CCACHE_DIR=${CCACHE_DIR:-$LAB_CACHE/ccache}
-make -s -C "$work" KSRC="$LAB_TREE" KDIR="$LAB_BUILD" CC="ccache gcc"
-cp "$work"/*.ko "$stage/modules/"
+cp -a "$LAB_TREE/tools" "$work/"
+mkdir -p "$work/scripts"
+cp "$LAB_TREE/scripts/subarch.include" "$work/scripts/"
+cp -a "$target" "$work/tools/testing/selftests/"
 
-make -s -C "$tests" KSRC="$LAB_TREE" OUTPUT="$stage/selftests"
-rm -f "$stage/selftests/lib.o"
-cp "$LAB_ROOT/qemu/plans/tests.sh" "$stage/run.sh"
-note "staged $(ls "$stage/modules" | wc -l) modules and $(ls "$stage/selftests" | wc -l) test programs in $stage"
+# Build from scratch so that every warning shows up on every run.
+rm -rf "$LAB_BUILD/kselftest/private_nodes"
+
+# The tests use the kernel's own uapi headers (PAGEMAP_SCAN, ...).
+make -s -C "$LAB_TREE" O="$LAB_BUILD" headers
+export CCACHE_DIR=${CCACHE_DIR:-$LAB_CACHE/ccache}
+make -s -C "$work/tools/testing/selftests" TARGETS=private_nodes \
+	O="$LAB_BUILD" CC="ccache gcc" KSFT_INSTALL_PATH="$stage/kselftest" \
+	install >"$work/make.log" 2>&1 ||
+	{ cat "$work/make.log" >&2; die "the private_nodes kselftests did not build"; }
+# Compiler warnings are errors here: show them, and fail.
+if grep -qE "warning:|error:" "$work/make.log"; then
+	cat "$work/make.log" >&2
+	die "the private_nodes kselftests built with warnings (above)"
+fi
+installed=$stage/kselftest/private_nodes
+[ -x "$stage/kselftest/run_kselftest.sh" ] && [ -f "$installed/test_modules/private_node_test.ko" ] ||
+	die "the kselftest install in $stage/kselftest is incomplete"
+note "staged the kselftest runner, $(grep -c . "$stage/kselftest/kselftest-list.txt") test programs and $(ls "$installed/test_modules"/*.ko | wc -l) modules in $stage/kselftest"

@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 pkgs=(build-essential flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils
-      ccache quilt busybox-static numactl libnuma-dev libcap-dev python3 git)
+      ccache quilt busybox-static numactl libnuma-dev libcap-dev python3 git rsync)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

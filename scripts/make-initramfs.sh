@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the lab guest's initramfs (gzip'ed newc cpio): static busybox,
-# numactl and migratepages with their libraries, qemu/guest-init.sh as
-# /init, qemu/machine.env as /lab/machine.env, and each STAGING_DIR's
-# contents under /lab/ (modules/*.ko, selftests/, run.sh, ...).
+# numactl and migratepages, and GNU timeout (the kselftest runner uses its
+# --foreground), with their libraries, qemu/guest-init.sh as /init,
+# qemu/machine.env as /lab/machine.env, and each STAGING_DIR's contents
+# under /lab/ (kselftest/, run.sh, ...).
 # Usage: scripts/make-initramfs.sh OUT.cpio.gz [STAGING_DIR...]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +20,8 @@ busybox=$(command -v busybox) || die "busybox missing $hint"
 ldd "$busybox" >/dev/null 2>&1 && die "$busybox is not static: install busybox-static $hint"
 numactl=$(command -v numactl) || die "numactl missing $hint"
 migratepages=$(command -v migratepages) || die "migratepages missing (package numactl) $hint"
+gnu_timeout=/usr/bin/timeout
+"$gnu_timeout" --version 2>/dev/null | grep -q coreutils || die "GNU timeout missing (package coreutils)"
 command -v cpio >/dev/null || die "cpio missing $hint"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/initramfs.XXXXXX")
@@ -51,7 +54,8 @@ for applet in $("$busybox" --list-full); do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 
-for exe in "$numactl" "$migratepages"; do
+for exe in "$numactl" "$migratepages" "$gnu_timeout"; do
+	rm -f "$root/usr/bin/${exe##*/}"	# busybox's applet, if any
 	cp -L "$exe" "$root/usr/bin/"
 	copy_libs "$exe"
 done

@@ -135,7 +135,7 @@ TEST_F_TIMEOUT(hotplug, cycles, 900)
  */
 TEST_F_TIMEOUT(hotplug, busy_while_mapped, 300)
 {
-	size_t i, psz = page_size(), len = NR_PAGES * psz;
+	size_t i, psz = psize(), len = NR_PAGES * psz;
 	struct node_state before, after;
 	long total;
 	int fd, ret;

@@ -18,22 +18,22 @@
  *   - a node in the zonelists gets the overflow from the fast path: the
  *     control node does, a leaking private node would;
  *   - with no such node the allocator reclaims the dentries and the
- *     workload fits: the private variant does not go OOM.
+ *     workload fits: the private half does not go OOM.
  * DRAM MemFree is then well under 64 MiB in all (two nodes).
  *
- * Variants, run in declaration order:
+ * Each test runs its workload twice, in two halves of the same test case:
  *   private  the target is the private node (the control range removed):
  *            its MemFree and MemUsed do not move and none of the
  *            workload's pages is on it.
  *   control  the target is the control range, hot-added as ordinary
  *            memory: pages of the workload land on it. This shows the
  *            pressure does reach a node that is not private, which is what
- *            gives the private variant its meaning. It runs last because
- *            kernel objects left on the control node can keep it from
- *            being removed.
+ *            gives the private half its meaning: the test passes only if
+ *            both halves do. It runs second because kernel objects left on
+ *            the control node can keep it from being removed.
  *
  * Huge pages need another kind of pressure, and have a fixture of their
- * own (thp_isolation, at the end).
+ * own (thp_isolation); the hugetlb pool needs none (hugetlb, at the end).
  */
 #include "../kselftest_harness.h"
 
@@ -78,29 +78,19 @@ FIXTURE(isolation) {
 	void *map;		/* the workload's mapping, if any */
 	size_t map_len;
 	char mnt[64];		/* the workload's mount, if any */
+	bool control;		/* this half's target is the control range */
+	bool active;		/* a half is set up */
 };
 
-/* Each fixture runs twice: against the private node, then the control. */
-#define TARGET_VARIANTS(fixture)				\
-	FIXTURE_VARIANT(fixture) {				\
-		const char *range;				\
-		bool control;					\
-	};							\
-	FIXTURE_VARIANT_ADD(fixture, private) {			\
-		.range = "private",				\
-		.control = false,				\
-	};							\
-	FIXTURE_VARIANT_ADD(fixture, control) {			\
-		.range = "control",				\
-		.control = true,				\
-	}
-
-TARGET_VARIANTS(isolation);
+static const char *range_name(bool control)
+{
+	return control ? "control" : "private";
+}
 
 /*
  * Bring the target online (the control range, or the private node with the
- * control range removed) and describe it in @t. Returns 1 if the test is
- * to be skipped, 0 when set up, a negative errno on failure.
+ * control range removed) and describe it in @t. Returns 0 when set up, a
+ * negative errno on failure.
  */
 static int target_setup(const char *range, bool control, struct pnt_config *cfg,
 			struct target *t)
@@ -108,14 +98,7 @@ static int target_setup(const char *range, bool control, struct pnt_config *cfg,
 	unsigned long mem;
 	int ret;
 
-	if (!pnt_driver_loaded())
-		return 1;
-	ret = pnt_config(cfg);
-	if (ret)
-		return ret;
 	if (control) {
-		if (pnt_range_state("control") == -ENOENT)
-			return 1;
 		t->nid = cfg->control_nid;
 	} else {
 		/* An ordinary node without CPUs would soak up the fallback. */
@@ -141,16 +124,25 @@ static int target_setup(const char *range, bool control, struct pnt_config *cfg,
 	return t->base_total > 0 && t->base_free > 0 ? 0 : -ENODATA;
 }
 
-FIXTURE_SETUP(isolation)
+/*
+ * Set up one half: the target online, then the pressure. Every DRAM node
+ * is refilled for each half.
+ */
+static void isolation_begin(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(isolation) *self, bool control)
 {
 	unsigned long cpus, dram;
 	long dentries;
-	int n, ret;
+	int n;
 
-	ret = target_setup(variant->range, variant->control, &self->cfg, &self->t);
-	if (ret == 1)
-		SKIP(return, "no test driver, or it has no control range");
-	ASSERT_EQ(0, ret);
+	memset(&self->t, 0, sizeof(self->t));
+	memset(self->fill, 0, sizeof(self->fill));
+	self->map = NULL;
+	self->mnt[0] = '\0';
+	self->control = control;
+	self->active = true;
+	ASSERT_EQ(0, target_setup(range_name(control), control, &self->cfg,
+				  &self->t));
 	dram = self->t.dram;
 	cpus = self->t.cpus;
 
@@ -186,28 +178,67 @@ FIXTURE_SETUP(isolation)
 			       node_meminfo_kb(n, "MemFree"));
 
 	self->pre_free = node_free_settled_kb(self->t.nid,
-					      variant->control ? -1 : self->t.base_free);
-	TH_LOG("target node %d: MemFree %ld kB, %ld kB before the pressure",
-	       self->t.nid, self->pre_free, self->t.base_free);
+					      control ? -1 : self->t.base_free);
+	TH_LOG("%s half: target node %d: MemFree %ld kB, %ld kB before the pressure",
+	       range_name(control), self->t.nid, self->pre_free,
+	       self->t.base_free);
 }
 
-FIXTURE_TEARDOWN(isolation)
+/* Undo a half: free the workload and the pressure, remove the target. */
+static void isolation_end(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(isolation) *self)
 {
 	int n, ret;
 
+	self->active = false;
 	if (self->map)
 		munmap(self->map, self->map_len);
+	self->map = NULL;
 	if (self->mnt[0])
 		tmp_umount(self->mnt);
+	self->mnt[0] = '\0';
 	for (n = 0; n < (int)MASK_BITS; n++)
 		pressure_release(&self->fill[n]);
 	drop_slab_caches();
-	ret = pnt_range_write(variant->range, "remove");
-	if (ret && variant->control) {
+	ret = pnt_range_write(range_name(self->control), "remove");
+	if (ret && self->control) {
 		TH_LOG("control range stays online: remove gave %d", ret);
 	} else {
 		/* Nothing may pin a private node but its owner. */
 		EXPECT_EQ(0, ret);
+	}
+}
+
+FIXTURE_SETUP(isolation)
+{
+	self->active = false;
+	if (!pnt_driver_loaded())
+		SKIP(return, "private_node_test.ko is not loaded");
+	ASSERT_EQ(0, pnt_config(&self->cfg));
+	ASSERT_NE(-ENOENT, pnt_range_state("control"))
+		TH_LOG("the driver has no control range");
+}
+
+FIXTURE_TEARDOWN(isolation)
+{
+	if (self->active)
+		isolation_end(_metadata, self);
+}
+
+/* A workload that judges the target itself (check_target()). */
+typedef void (*workload_fn)(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(isolation) *self);
+
+/* The private half, then the control half, of one test case. */
+static void run_halves(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(isolation) *self, workload_fn workload)
+{
+	int control;
+
+	for (control = 0; control <= 1; control++) {
+		isolation_begin(_metadata, self, control);
+		workload(_metadata, self);
+		isolation_end(_metadata, self);
 	}
 }
 
@@ -217,13 +248,11 @@ FIXTURE_TEARDOWN(isolation)
  * for a workload that has no mapping to look at (kernel objects).
  */
 static void check_target(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(isolation) *self,
-			 const FIXTURE_VARIANT(isolation) *variant,
-			 long on_target)
+			 FIXTURE_DATA(isolation) *self, long on_target)
 {
 	long free;
 
-	if (variant->control) {
+	if (self->control) {
 		free = node_free_settled_kb(self->t.nid, -1);
 		TH_LOG("control node %d: %ld kB taken, %ld workload pages on it",
 		       self->t.nid, self->pre_free - free, on_target);
@@ -263,17 +292,23 @@ static long map_and_count(struct __test_metadata *_metadata,
 		return -errno;
 	touch_pages(p, WORKLOAD);
 	on = pages_on_node(p, WORKLOAD, self->t.nid);
-	TH_LOG("%ld of %lu pages on node %d", on, WORKLOAD / page_size(),
+	TH_LOG("%ld of %lu pages on node %d", on, WORKLOAD / psize(),
 	       self->t.nid);
 	return on;
 }
 
-TEST_F_TIMEOUT(isolation, anon, 600)
+static void anon_workload(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(isolation) *self)
 {
 	long on = map_and_count(_metadata, self, MADV_NOHUGEPAGE);
 
 	ASSERT_LE(0, on);
-	check_target(_metadata, self, variant, on);
+	check_target(_metadata, self, on);
+}
+
+TEST_F_TIMEOUT(isolation, anon, 1200)
+{
+	run_halves(_metadata, self, anon_workload);
 }
 
 /* WORKLOAD bytes of file data on a fresh @fstype, mapped to look at. */
@@ -321,28 +356,41 @@ static long file_and_count(struct __test_metadata *_metadata,
 	touch_pages(self->map, WORKLOAD);
 	on = pages_on_node(self->map, WORKLOAD, self->t.nid);
 	TH_LOG("%s: %ld of %lu pages on node %d", fstype, on,
-	       WORKLOAD / page_size(), self->t.nid);
+	       WORKLOAD / psize(), self->t.nid);
 	return on;
 }
 
-TEST_F_TIMEOUT(isolation, ramfs_page_cache, 600)
+static void ramfs_workload(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(isolation) *self)
 {
 	long on = file_and_count(_metadata, self, "ramfs");
 
 	ASSERT_LE(0, on);
-	check_target(_metadata, self, variant, on);
+	check_target(_metadata, self, on);
 }
 
-TEST_F_TIMEOUT(isolation, tmpfs, 600)
+TEST_F_TIMEOUT(isolation, ramfs_page_cache, 1200)
+{
+	run_halves(_metadata, self, ramfs_workload);
+}
+
+static void tmpfs_workload(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(isolation) *self)
 {
 	long on = file_and_count(_metadata, self, "tmpfs");
 
 	ASSERT_LE(0, on);
-	check_target(_metadata, self, variant, on);
+	check_target(_metadata, self, on);
+}
+
+TEST_F_TIMEOUT(isolation, tmpfs, 1200)
+{
+	run_halves(_metadata, self, tmpfs_workload);
 }
 
 /* Dentries and inodes: kernel allocations with no mapping to look at. */
-TEST_F_TIMEOUT(isolation, kernel_objects, 900)
+static void kernel_objects_workload(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(isolation) *self)
 {
 	char path[128];
 	int d, f, fd;
@@ -359,7 +407,12 @@ TEST_F_TIMEOUT(isolation, kernel_objects, 900)
 		}
 	}
 	TH_LOG("%d directories, %d files", NR_DIRS, NR_DIRS * FILES_PER_DIR);
-	check_target(_metadata, self, variant, -1);
+	check_target(_metadata, self, -1);
+}
+
+TEST_F_TIMEOUT(isolation, kernel_objects, 1800)
+{
+	run_halves(_metadata, self, kernel_objects_workload);
 }
 
 /*
@@ -368,7 +421,8 @@ TEST_F_TIMEOUT(isolation, kernel_objects, 900)
  * --pnt-hog helper: it reports how many of its pages are on the target
  * and holds them until we close its stdin.
  */
-TEST_F_TIMEOUT(isolation, interleave_all, 600)
+static void interleave_workload(struct __test_metadata *_metadata,
+				FIXTURE_DATA(isolation) *self)
 {
 	char exe[4096], bytes[32], nid[16], line[128];
 	long on = -1, total = -1;
@@ -404,16 +458,20 @@ TEST_F_TIMEOUT(isolation, interleave_all, 600)
 		sscanf(line, "%ld %ld", &on, &total);
 	fclose(f);
 	if (on >= 0)
-		check_target(_metadata, self, variant, on);
+		check_target(_metadata, self, on);
 	close(in[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	TH_LOG("interleaved task: %ld of %ld pages on node %d, status 0x%x",
 	       on, total, self->t.nid, status);
 	ASSERT_TRUE(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 127)
-		SKIP(return, "numactl not found");
+	ASSERT_NE(127, WEXITSTATUS(status)) TH_LOG("numactl not found");
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_LE(0, on);
+}
+
+TEST_F_TIMEOUT(isolation, interleave_all, 1200)
+{
+	run_halves(_metadata, self, interleave_workload);
 }
 
 /*
@@ -436,7 +494,11 @@ TEST_F_TIMEOUT(isolation, interleave_all, 600)
  *      falls back.
  * No compaction may put the holes together again: vm.extfrag_threshold =
  * 1000 makes every huge page allocation that fails for fragmentation skip
- * it, and vm.compaction_proactiveness = 0 stops kcompactd's. Then:
+ * it, and vm.compaction_proactiveness = 0 stops kcompactd's. The per-cpu
+ * free lists must not hide free memory from the fill: auto-tuned, they
+ * grow to an eighth of a node per CPU (90 MiB here), pages a fill
+ * cannot see in MemFree; vm.percpu_pagelist_high_fraction = PCP_FRACTION
+ * caps them at their minimum (4 batches). Then:
  *   control  the workload's THP faults fail locally and the retry finds
  *            huge pages on the control node: most of the workload is
  *            there, in THPs;
@@ -445,12 +507,12 @@ TEST_F_TIMEOUT(isolation, interleave_all, 600)
  *            unchanged, no OOM.
  */
 #define THP_DIR			"/sys/kernel/mm/transparent_hugepage"
-#define KPF_THP			22	/* uapi kernel-page-flags.h */
 #define THP_HEADROOM_KB		(4 * 1024L)
 #define THP_HOLES_KB		(64 * 1024L)
 #define THP_DRAIN_MAX		(256 * MIB)
 #define THP_WORKLOAD		(32 * MIB)
 #define VM_SYSCTL		"/proc/sys/vm/"
+#define PCP_FRACTION		"1048576"
 
 /* A node's base pages (some freed again) and the THPs drained from it. */
 struct frag {
@@ -470,15 +532,16 @@ FIXTURE(thp_isolation) {
 	char defrag[32];
 	char extfrag[16];
 	char proactiveness[16];
+	char pcp_fraction[16];
+	bool control;
+	bool active;
 };
-
-TARGET_VARIANTS(thp_isolation);
 
 /* The selected word of a choice file ("always [madvise] never"). */
 static int read_choice(const char *path, char *buf, size_t len)
 {
 	char *sel, *end;
-	int ret = read_file(path, buf, len);
+	int ret = read_text(path, buf, len);
 
 	if (ret < 0)
 		return ret;
@@ -514,7 +577,7 @@ static char *map_bound(size_t len, int nid, int advice)
 /* Steps 1 and 2 of the fixture on @nid. */
 static int frag_fill(struct frag *f, int nid)
 {
-	size_t psz = page_size(), step = 16 * MIB, used = 0, off;
+	size_t psz = psize(), step = 16 * MIB, used = 0, off;
 	long total = node_meminfo_kb(nid, "MemTotal"), h;
 
 	if (total < 0)
@@ -557,7 +620,7 @@ static int frag_drain(struct frag *f, int nid)
 	p = (char *)(((uintptr_t)f->drain + HPAGE - 1) & ~(HPAGE - 1));
 	for (; f->drained < (long)(THP_DRAIN_MAX / HPAGE); f->drained++, p += HPAGE) {
 		*p = 1;
-		thp = pages_with_kpageflags(p, 1, 1ULL << KPF_THP);
+		thp = pages_with_kpageflags(p, 1, KPF_THP);
 		if (thp < 0)
 			return (int)thp;
 		if (!thp)
@@ -566,28 +629,23 @@ static int frag_drain(struct frag *f, int nid)
 	return -ENOSPC;
 }
 
-FIXTURE_SETUP(thp_isolation)
+/* One half: the target online, every DRAM node fragmented and drained. */
+static void thp_begin(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(thp_isolation) *self, bool control)
 {
 	unsigned long dram;
-	int n, ret;
+	int n;
 
-	if (access(THP_DIR "/defrag", F_OK))
-		SKIP(return, "no transparent huge pages");
-	ret = target_setup(variant->range, variant->control, &self->cfg, &self->t);
-	if (ret == 1)
-		SKIP(return, "no test driver, or it has no control range");
-	ASSERT_EQ(0, ret);
+	memset(&self->t, 0, sizeof(self->t));
+	memset(self->frag, 0, sizeof(self->frag));
+	self->map = NULL;
+	self->control = control;
+	self->active = true;
+	ASSERT_EQ(0, target_setup(range_name(control), control, &self->cfg,
+				  &self->t));
 	dram = self->t.dram;
 
-	ASSERT_EQ(0, read_choice(THP_DIR "/defrag", self->defrag,
-				 sizeof(self->defrag)));
-	ASSERT_LE(0, read_file(VM_SYSCTL "extfrag_threshold",
-			       self->extfrag, sizeof(self->extfrag)));
-	ASSERT_LE(0, read_file(VM_SYSCTL "compaction_proactiveness",
-			       self->proactiveness, sizeof(self->proactiveness)));
-	ASSERT_EQ(0, write_file(VM_SYSCTL "extfrag_threshold", "1000"));
-	ASSERT_EQ(0, write_file(VM_SYSCTL "compaction_proactiveness", "0"));
-	ASSERT_EQ(0, write_file(THP_DIR "/defrag", "never"));
+	ASSERT_EQ(0, write_text(THP_DIR "/defrag", "never"));
 	drop_slab_caches();
 	for (n = 0; n < (int)MASK_BITS; n++)
 		if (dram & (1UL << n))
@@ -600,38 +658,77 @@ FIXTURE_SETUP(thp_isolation)
 		       n, self->frag[n].drained, node_headroom_kb(n),
 		       node_meminfo_kb(n, "MemFree"));
 	}
-	ASSERT_EQ(0, write_file(THP_DIR "/defrag", "madvise"));
+	ASSERT_EQ(0, write_text(THP_DIR "/defrag", "madvise"));
 	ASSERT_EQ(0, pin_to_node(self->t.local));
 }
 
-FIXTURE_TEARDOWN(thp_isolation)
+static void thp_end(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(thp_isolation) *self)
 {
 	int n, ret;
 
+	self->active = false;
 	if (self->map)
 		munmap(self->map, self->map_len);
+	self->map = NULL;
 	for (n = 0; n < (int)MASK_BITS; n++) {
 		if (self->frag[n].drain)
 			munmap(self->frag[n].drain, self->frag[n].drain_len);
 		if (self->frag[n].addr)
 			munmap(self->frag[n].addr, self->frag[n].len);
 	}
-	if (self->defrag[0])
-		write_file(THP_DIR "/defrag", self->defrag);
-	if (self->extfrag[0])
-		write_file(VM_SYSCTL "extfrag_threshold", self->extfrag);
-	if (self->proactiveness[0])
-		write_file(VM_SYSCTL "compaction_proactiveness", self->proactiveness);
-	ret = pnt_range_write(variant->range, "remove");
-	if (ret && variant->control)
+	memset(self->frag, 0, sizeof(self->frag));
+	ret = pnt_range_write(range_name(self->control), "remove");
+	if (ret && self->control)
 		TH_LOG("control range stays online: remove gave %d", ret);
 	else
 		EXPECT_EQ(0, ret);
 }
 
-TEST_F_TIMEOUT(thp_isolation, thp, 600)
+FIXTURE_SETUP(thp_isolation)
 {
-	size_t npages = THP_WORKLOAD / page_size();
+	self->active = false;
+	if (access(THP_DIR "/defrag", F_OK))
+		SKIP(return, "no transparent huge pages");
+	if (!pnt_driver_loaded())
+		SKIP(return, "private_node_test.ko is not loaded");
+	ASSERT_EQ(0, pnt_config(&self->cfg));
+	ASSERT_NE(-ENOENT, pnt_range_state("control"))
+		TH_LOG("the driver has no control range");
+	ASSERT_EQ(0, read_choice(THP_DIR "/defrag", self->defrag,
+				 sizeof(self->defrag)));
+	ASSERT_LE(0, read_text(VM_SYSCTL "extfrag_threshold",
+			       self->extfrag, sizeof(self->extfrag)));
+	ASSERT_LE(0, read_text(VM_SYSCTL "compaction_proactiveness",
+			       self->proactiveness, sizeof(self->proactiveness)));
+	ASSERT_EQ(0, write_text(VM_SYSCTL "extfrag_threshold", "1000"));
+	ASSERT_LE(0, read_text(VM_SYSCTL "percpu_pagelist_high_fraction",
+			       self->pcp_fraction, sizeof(self->pcp_fraction)));
+	ASSERT_EQ(0, write_text(VM_SYSCTL "compaction_proactiveness", "0"));
+	ASSERT_EQ(0, write_text(VM_SYSCTL "percpu_pagelist_high_fraction",
+				PCP_FRACTION));
+}
+
+FIXTURE_TEARDOWN(thp_isolation)
+{
+	if (self->active)
+		thp_end(_metadata, self);
+	if (self->defrag[0])
+		write_text(THP_DIR "/defrag", self->defrag);
+	if (self->extfrag[0])
+		write_text(VM_SYSCTL "extfrag_threshold", self->extfrag);
+	if (self->proactiveness[0])
+		write_text(VM_SYSCTL "compaction_proactiveness", self->proactiveness);
+	if (self->pcp_fraction[0])
+		write_text(VM_SYSCTL "percpu_pagelist_high_fraction",
+			   self->pcp_fraction);
+}
+
+/* The workload's THP faults, judged for the half set up. */
+static void thp_workload(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(thp_isolation) *self)
+{
+	size_t npages = THP_WORKLOAD / psize();
 	long on, thp, now_free;
 	char *p;
 
@@ -644,11 +741,11 @@ TEST_F_TIMEOUT(thp_isolation, thp, 600)
 	touch_pages(p, THP_WORKLOAD);
 	on = pages_on_node(p, THP_WORKLOAD, self->t.nid);
 	ASSERT_LE(0, on);
-	thp = pages_with_kpageflags(p, npages, 1ULL << KPF_THP);
-	TH_LOG("%ld of %zu pages on node %d; %ld pages in THPs", on, npages,
-	       self->t.nid, thp);
+	thp = pages_with_kpageflags(p, npages, KPF_THP);
+	TH_LOG("%s half: %ld of %zu pages on node %d; %ld pages in THPs",
+	       range_name(self->control), on, npages, self->t.nid, thp);
 
-	if (variant->control) {
+	if (self->control) {
 		/* Nearly all, but for the odd huge page reclaim made locally. */
 		EXPECT_LE((long)npages / 2, on);
 		EXPECT_LE((long)npages / 2, thp);
@@ -658,6 +755,140 @@ TEST_F_TIMEOUT(thp_isolation, thp, 600)
 	EXPECT_EQ(self->t.base_total, node_meminfo_kb(self->t.nid, "MemTotal"));
 	EXPECT_EQ(self->t.base_free, now_free);
 	EXPECT_EQ(0, on);
+}
+
+TEST_F_TIMEOUT(thp_isolation, thp, 1200)
+{
+	int control;
+
+	for (control = 0; control <= 1; control++) {
+		thp_begin(_metadata, self, control);
+		thp_workload(_metadata, self);
+		thp_end(_metadata, self);
+	}
+}
+
+/*
+ * The hugetlb pool takes no private memory. A node's nr_hugepages
+ * allocates on that node alone (__GFP_THISNODE), which for a private node
+ * finds nothing it may use; the global nr_hugepages spreads the pool over
+ * the ordinary nodes (N_MEMORY). The private half asks both of the private
+ * node and must see no huge page there and its MemFree unchanged, while the
+ * global pool does grow on DRAM; the control half asks the same of the
+ * control node, hot-added as ordinary memory, and sees huge pages there.
+ */
+#define HUGE_KB			2048L
+#define NR_HUGE_NODE		32
+#define NR_HUGE_GLOBAL		384
+#define NR_HUGEPAGES		"/proc/sys/vm/nr_hugepages"
+
+/* A counter of @nid's 2 MiB pool, or -ENOENT without one. */
+static long node_hugepages(int nid, const char *file)
+{
+	char path[160], buf[32];
+	int ret;
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/hugepages-%ldkB/%s",
+		 nid, HUGE_KB, file);
+	ret = read_text(path, buf, sizeof(buf));
+	return ret < 0 ? ret : strtol(buf, NULL, 10);
+}
+
+static int set_node_hugepages(int nid, long n)
+{
+	char path[160], val[32];
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/hugepages-%ldkB/nr_hugepages",
+		 nid, HUGE_KB);
+	snprintf(val, sizeof(val), "%ld", n);
+	return write_text(path, val);
+}
+
+static long global_hugepages(void)
+{
+	char buf[32];
+	int ret = read_text(NR_HUGEPAGES, buf, sizeof(buf));
+
+	return ret < 0 ? ret : strtol(buf, NULL, 10);
+}
+
+static int set_global_hugepages(long n)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%ld", n);
+	return write_text(NR_HUGEPAGES, val);
+}
+
+FIXTURE(hugetlb) {
+	struct pnt_config cfg;
+	long saved;
+};
+
+FIXTURE_SETUP(hugetlb)
+{
+	self->saved = -1;
+	if (access(NR_HUGEPAGES, F_OK))
+		SKIP(return, "no hugetlbfs");
+	if (!pnt_driver_loaded())
+		SKIP(return, "private_node_test.ko is not loaded");
+	ASSERT_EQ(0, pnt_config(&self->cfg));
+	ASSERT_NE(-ENOENT, pnt_range_state("control"))
+		TH_LOG("the driver has no control range");
+	self->saved = global_hugepages();
+	ASSERT_LE(0, self->saved);
+}
+
+FIXTURE_TEARDOWN(hugetlb)
+{
+	if (self->saved < 0)
+		return;
+	set_global_hugepages(self->saved);
+	if (node_hugepages(self->cfg.control_nid, "nr_hugepages") > 0)
+		set_node_hugepages(self->cfg.control_nid, 0);
+	if (pnt_range_write("control", "remove"))
+		TH_LOG("control range stays online");
+	EXPECT_EQ(0, pnt_range_ensure("private", false));
+}
+
+TEST_F_TIMEOUT(hugetlb, pool, 900)
+{
+	int priv = self->cfg.private_nid, ctl = self->cfg.control_nid;
+	long free, got;
+
+	/*
+	 * The private half: the private node online (the control range too,
+	 * if it could not be removed: it takes its share of the pool).
+	 */
+	ASSERT_EQ(0, pnt_range_ensure("private", true));
+	free = node_free_settled_kb(priv, -1);
+	/* The node has the usual sysfs files; writing them gets nothing. */
+	ASSERT_EQ(0, node_hugepages(priv, "nr_hugepages"));
+	EXPECT_EQ(0, set_node_hugepages(priv, NR_HUGE_NODE));
+	EXPECT_EQ(0, node_hugepages(priv, "nr_hugepages"));
+	ASSERT_EQ(0, set_global_hugepages(self->saved + NR_HUGE_GLOBAL));
+	got = global_hugepages();
+	TH_LOG("private half: pool of %ld pages, %ld on node %d", got,
+	       node_hugepages(priv, "nr_hugepages"), priv);
+	EXPECT_LT(self->saved, got);
+	EXPECT_EQ(0, node_hugepages(priv, "nr_hugepages"));
+	EXPECT_EQ(0, node_hugepages(priv, "free_hugepages"));
+	EXPECT_EQ(free, node_free_settled_kb(priv, free));
+	ASSERT_EQ(0, set_global_hugepages(self->saved));
+
+	/* The control half: the same calls on an ordinary node take effect. */
+	ASSERT_EQ(0, pnt_range_ensure("control", true));
+	ASSERT_EQ(0, set_node_hugepages(ctl, NR_HUGE_NODE));
+	EXPECT_EQ(NR_HUGE_NODE, node_hugepages(ctl, "nr_hugepages"));
+	ASSERT_EQ(0, set_node_hugepages(ctl, 0));
+	ASSERT_EQ(0, set_global_hugepages(self->saved + NR_HUGE_GLOBAL));
+	got = node_hugepages(ctl, "nr_hugepages");
+	TH_LOG("control half: pool of %ld pages, %ld on node %d",
+	       global_hugepages(), got, ctl);
+	EXPECT_LT(0, got);
+	ASSERT_EQ(0, set_global_hugepages(self->saved));
 }
 
 PNT_HARNESS_MAIN

@@ -29,12 +29,7 @@
 #define HPAGE		(2 * MIB)
 #define MAX_CPUS	1024
 
-size_t page_size(void)
-{
-	return (size_t)sysconf(_SC_PAGESIZE);
-}
-
-int read_file(const char *path, char *buf, size_t len)
+int read_text(const char *path, char *buf, size_t len)
 {
 	ssize_t n;
 	int fd, err;
@@ -51,7 +46,7 @@ int read_file(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
-int write_file(const char *path, const char *s)
+int write_text(const char *path, const char *s)
 {
 	size_t len = strlen(s);
 	ssize_t n;
@@ -75,7 +70,7 @@ static int read_param(const char *name, long *val)
 	int ret;
 
 	snprintf(path, sizeof(path), PNT_PARAMS "/%s", name);
-	ret = read_file(path, buf, sizeof(buf));
+	ret = read_text(path, buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	errno = 0;
@@ -141,7 +136,7 @@ int pnt_counters_read(struct pnt_counters *c)
 	long v;
 	int ret;
 
-	ret = read_file(PNT_DEBUGFS "/counters", buf, sizeof(buf));
+	ret = read_text(PNT_DEBUGFS "/counters", buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	for (line = strtok_r(buf, "\n", &save); line;
@@ -174,7 +169,7 @@ long pnt_migrate(int fd, void *addr, size_t len, bool huge)
 
 int pnt_counters_reset(void)
 {
-	return write_file(PNT_DEBUGFS "/counters", "0");
+	return write_text(PNT_DEBUGFS "/counters", "0");
 }
 
 int pnt_range_write(const char *range, const char *cmd)
@@ -182,7 +177,7 @@ int pnt_range_write(const char *range, const char *cmd)
 	char path[256];
 
 	snprintf(path, sizeof(path), PNT_DEBUGFS "/%s", range);
-	return write_file(path, cmd);
+	return write_text(path, cmd);
 }
 
 int pnt_range_state(const char *range)
@@ -191,7 +186,7 @@ int pnt_range_state(const char *range)
 	int ret;
 
 	snprintf(path, sizeof(path), PNT_DEBUGFS "/%s", range);
-	ret = read_file(path, buf, sizeof(buf));
+	ret = read_text(path, buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	if (!strcmp(buf, "online\n"))
@@ -331,7 +326,7 @@ int nodelist_mask(const char *file, unsigned long *mask)
 	int ret;
 
 	snprintf(path, sizeof(path), NODE_SYSFS "/%s", file);
-	ret = read_file(path, buf, sizeof(buf));
+	ret = read_text(path, buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	ret = parse_list(buf, bits, (int)MASK_BITS);
@@ -356,7 +351,7 @@ int nodelist_has(const char *file, int nid)
 
 int pages_status(void *addr, size_t npages, int *status)
 {
-	size_t i, psz = page_size();
+	size_t i, psz = psize();
 	void **pages;
 	int ret = 0;
 
@@ -375,7 +370,7 @@ int pages_status(void *addr, size_t npages, int *status)
 
 long pages_on_node(void *addr, size_t len, int nid)
 {
-	size_t i, npages = len / page_size();
+	size_t i, npages = len / psize();
 	long count = 0;
 	int *status, ret;
 
@@ -396,49 +391,36 @@ long pages_on_node(void *addr, size_t len, int nid)
 
 bool pages_all_on(void *addr, size_t len, int nid)
 {
-	return pages_on_node(addr, len, nid) == (long)(len / page_size());
+	return pages_on_node(addr, len, nid) == (long)(len / psize());
 }
 
 int pages_pfns(void *addr, size_t npages, uint64_t *pfns)
 {
-	size_t psz = page_size();
-	off_t off = (off_t)((uintptr_t)addr / psz * sizeof(uint64_t));
-	size_t want = npages * sizeof(uint64_t), i;
-	ssize_t n;
-	int fd, err = 0;
+	unsigned long pfn;
+	size_t i;
+	int fd;
 
 	fd = open("/proc/self/pagemap", O_RDONLY);
 	if (fd < 0)
 		return -errno;
-	n = pread(fd, pfns, want, off);
-	if (n < 0)
-		err = -errno;
-	else if ((size_t)n != want)
-		err = -EIO;
+	for (i = 0; i < npages; i++) {
+		pfn = pagemap_get_pfn(fd, (char *)addr + i * psize());
+		pfns[i] = pfn == -1UL ? 0 : pfn;
+	}
 	close(fd);
-	if (err)
-		return err;
-	/* Bit 63: present; bits 0-54: the frame number. */
-	for (i = 0; i < npages; i++)
-		pfns[i] = (pfns[i] >> 63) ? pfns[i] & ((1ULL << 55) - 1) : 0;
 	return 0;
 }
 
 int pfn_kpageflags(uint64_t pfn, uint64_t *flags)
 {
-	ssize_t n;
-	int fd, err = 0;
+	int fd, ret;
 
 	fd = open("/proc/kpageflags", O_RDONLY);
 	if (fd < 0)
 		return -errno;
-	n = pread(fd, flags, sizeof(*flags), (off_t)(pfn * sizeof(*flags)));
-	if (n < 0)
-		err = -errno;
-	else if (n != sizeof(*flags))
-		err = -EIO;
+	ret = pageflags_get(pfn, fd, flags) ? -EIO : 0;
 	close(fd);
-	return err;
+	return ret;
 }
 
 long pages_with_kpageflags(void *addr, size_t npages, uint64_t mask)
@@ -465,7 +447,7 @@ long pages_with_kpageflags(void *addr, size_t npages, uint64_t mask)
 
 void touch_pages(void *addr, size_t len)
 {
-	size_t off, psz = page_size();
+	size_t off, psz = psize();
 
 	for (off = 0; off < len; off += psz)
 		((volatile char *)addr)[off] = 1;
@@ -519,7 +501,7 @@ long node_headroom_kb(int nid)
 		}
 	} while (more);
 	fclose(f);
-	return pages * (long)(page_size() / KIB);
+	return pages * (long)(psize() / KIB);
 }
 
 int pin_to_node(int nid)
@@ -530,7 +512,7 @@ int pin_to_node(int nid)
 	int i, ret, n = 0;
 
 	snprintf(path, sizeof(path), NODE_SYSFS "/node%d/cpulist", nid);
-	ret = read_file(path, buf, sizeof(buf));
+	ret = read_text(path, buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	ret = parse_list(buf, bits, MAX_CPUS);
@@ -744,7 +726,7 @@ static int hog_main(int argc, char **argv)
 
 	if (argc != 4)
 		return 2;
-	len = strtoul(argv[2], NULL, 0) & ~(page_size() - 1);
+	len = strtoul(argv[2], NULL, 0) & ~(psize() - 1);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -753,7 +735,7 @@ static int hog_main(int argc, char **argv)
 	on = pages_on_node(p, len, atoi(argv[3]));
 	if (on < 0)
 		return 1;
-	printf("%ld %zu\n", on, len / page_size());
+	printf("%ld %zu\n", on, len / psize());
 	fflush(stdout);
 	/* Hold the memory until the parent has measured. */
 	while (read(0, &c, 1) > 0)

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vm_util.h"	/* the tree's mm selftest helpers */
+
 #define KIB		1024UL
 #define MIB		(1024UL * KIB)
 
@@ -66,10 +68,16 @@ int pnt_range_state(const char *range);
 /* Add or remove the range unless it already is in the wanted state. */
 int pnt_range_ensure(const char *range, bool online);
 
-/* Read a small file into @buf (NUL-terminated); its length or -errno. */
-int read_file(const char *path, char *buf, size_t len);
-/* Write @s to @path in one write(); 0 or -errno. */
-int write_file(const char *path, const char *s);
+/*
+ * Read a small file into @buf (NUL-terminated); its length or -errno.
+ * (vm_util's read_file() cannot tell an error from an empty file.)
+ */
+int read_text(const char *path, char *buf, size_t len);
+/*
+ * Write @s to @path in one write(); 0 or -errno, which the tests check
+ * (vm_util's write_file() exits on any error).
+ */
+int write_text(const char *path, const char *s);
 
 /* A "Node N <field>: V kB" value from nodeN/meminfo, in kB. */
 long node_meminfo_kb(int nid, const char *field);
@@ -102,22 +110,21 @@ long pages_on_node(void *addr, size_t len, int nid);
 /* True if every page of [addr, addr + len) is on @nid. */
 bool pages_all_on(void *addr, size_t len, int nid);
 /*
- * The page frame of each of the @npages pages at @addr, from
- * /proc/self/pagemap: 0 for a page that is not present (and for all pages
+ * The page frame of each of the @npages pages at @addr (vm_util's
+ * pagemap_get_pfn()): 0 for a page that is not present (and for all pages
  * without CAP_SYS_ADMIN, which hides frame numbers).
  */
 int pages_pfns(void *addr, size_t npages, uint64_t *pfns);
-/* The /proc/kpageflags word of @pfn (KPF_* bits); needs CAP_SYS_ADMIN. */
+/* The /proc/kpageflags word of @pfn (vm_util's pageflags_get()). */
 int pfn_kpageflags(uint64_t pfn, uint64_t *flags);
 /*
  * How many of the @npages present pages at @addr have any of the
- * kpageflags in @mask, or a negative errno.
+ * kpageflags in @mask (KPF_* bit masks, as in vm_util.h), or -errno.
  */
 long pages_with_kpageflags(void *addr, size_t npages, uint64_t mask);
 
 /* Write one byte per page so that every page is allocated. */
 void touch_pages(void *addr, size_t len);
-size_t page_size(void);
 
 /*
  * Allocatable memory of @nid before the page allocator falls back to

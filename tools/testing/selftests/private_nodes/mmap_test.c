@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Pages mapped from /dev/private_node_test come from the private node,
- * hold their data, and go back to the node when unmapped.
+ * hold their data, and go back to the node when unmapped; an owner's
+ * allocation on a node it emptied fails instead of sleeping.
  */
 #include "../kselftest_harness.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -35,17 +38,21 @@ FIXTURE_SETUP(mmap)
 	ASSERT_EQ(0, pnt_config(&self->cfg));
 	ASSERT_EQ(0, pnt_range_ensure("private", true));
 	self->nid = self->cfg.private_nid;
-	self->len = NR_PAGES * page_size();
+	self->len = NR_PAGES * psize();
 	self->fd = open(PNT_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	self->base_free = node_free_settled_kb(self->nid, -1);
 	ASSERT_LT(0, self->base_free);
 }
 
+#define DRAIN		"/sys/kernel/debug/private_node_test/drain"
+
 FIXTURE_TEARDOWN(mmap)
 {
 	if (self->fd >= 0)
 		close(self->fd);
+	/* Whatever a failed test left drained. */
+	write_text(DRAIN, "release");
 }
 
 static void *map_dev(int fd, size_t len)
@@ -149,7 +156,7 @@ TEST_F_TIMEOUT(mmap, sigbus_when_offline, 300)
 	void *p;
 
 	ASSERT_EQ(0, pnt_range_write("private", "remove"));
-	p = map_dev(self->fd, page_size());
+	p = map_dev(self->fd, psize());
 	ASSERT_NE(MAP_FAILED, p);
 
 	pid = fork();
@@ -164,8 +171,81 @@ TEST_F_TIMEOUT(mmap, sigbus_when_offline, 300)
 	if (WIFSIGNALED(status)) {
 		EXPECT_EQ(SIGBUS, WTERMSIG(status));
 	}
-	munmap(p, page_size());
+	munmap(p, psize());
 	EXPECT_EQ(0, pnt_range_write("private", "add"));
+}
+
+/*
+ * Fault one page of the device in a child and wait for it, at most
+ * @timeout_s seconds: its wait status, or -ETIMEDOUT once it had to be
+ * killed.
+ */
+static int fault_in_child(int fd, int timeout_s)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	int status, pidfd, ready;
+	pid_t pid;
+	void *p;
+
+	p = map_dev(fd, psize());
+	if (p == MAP_FAILED)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		signal(SIGBUS, SIG_DFL);
+		*(volatile char *)p = 1;
+		_exit(0);
+	}
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd >= 0) {
+		pfd.fd = pidfd;
+		ready = poll(&pfd, 1, timeout_s * 1000);
+		close(pidfd);
+		if (ready == 0)
+			kill(pid, SIGKILL);
+	} else {
+		ready = 1;	/* no pidfd: just wait */
+	}
+	waitpid(pid, &status, 0);
+	munmap(p, psize());
+	return ready == 0 ? -ETIMEDOUT : status;
+}
+
+#define THROTTLE_WAIT_S	60
+
+/*
+ * The owner's atomic allocations may take its node down to no free page
+ * at all (the driver's "drain": GFP_NOWAIT | __GFP_MEMALLOC). Its next
+ * sleeping allocation (a fault on the device, GFP_HIGHUSER) finds nothing
+ * to take and nothing to reclaim, and must then fail (SIGBUS) rather than
+ * wait in throttle_direct_reclaim() for a kswapd that private nodes do
+ * not have. The control: with the pages given back, the same fault
+ * succeeds.
+ */
+TEST_F_TIMEOUT(mmap, owner_allocation_not_throttled, 300)
+{
+	char buf[32];
+	int status;
+
+	ASSERT_EQ(0, write_text(DRAIN, "fill"));
+	ASSERT_LT(0, read_text(DRAIN, buf, sizeof(buf)));
+	vm_counters_fold();
+	TH_LOG("drained %ld pages; node %d MemFree %ld kB", strtol(buf, NULL, 10),
+	       self->nid, node_meminfo_kb(self->nid, "MemFree"));
+	EXPECT_LT(0, strtol(buf, NULL, 10));
+
+	status = fault_in_child(self->fd, THROTTLE_WAIT_S);
+	EXPECT_NE(-ETIMEDOUT, status)
+		TH_LOG("the fault slept %d s on the drained node", THROTTLE_WAIT_S);
+	EXPECT_TRUE(status >= 0 && WIFSIGNALED(status) &&
+		    WTERMSIG(status) == SIGBUS);
+
+	ASSERT_EQ(0, write_text(DRAIN, "release"));
+	status = fault_in_child(self->fd, THROTTLE_WAIT_S);
+	EXPECT_TRUE(status >= 0 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0);
 }
 
 TEST_HARNESS_MAIN

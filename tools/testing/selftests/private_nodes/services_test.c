@@ -20,13 +20,15 @@
  * merged or collapsed), without the kpageflags the service would set
  * (mlocked, unevictable, KSM; for device pages also LRU and THP), with its
  * data intact; and the driver's counters show no page freed, allocated or
- * split behind its back. Each has a control on ordinary memory showing
- * that the service did act there.
+ * split behind its back. Each anon test has a control on ordinary memory
+ * showing that the service did act there.
  *
  * The device VMA is turned away by most services on its flags before they
  * look at a folio (mlock_fixup() and khugepaged skip VM_SPECIAL, KSM
- * VM_SHARED, MADV_FREE non-anonymous VMAs): those tests pin the
- * user-visible contract. The anon tests are the ones that reach the folio
+ * VM_SHARED, MADV_FREE non-anonymous VMAs; COLD and PAGEOUT find no folio
+ * on the LRU): those tests, named device_vma_*, pin the user-visible
+ * contract of a driver's mapping and pass without the series as well. The
+ * anon tests are the ones that reach the folio
  * tests of patches 6-9 and fail if one is reverted: mlock (mlock_pte_range
  * and folio_add_lru_vma), MADV_COLD/PAGEOUT/FREE on PTEs and PMDs, KSM's
  * page walk, khugepaged's and MADV_COLLAPSE's scan. The free counts
@@ -83,27 +85,26 @@
 #define THP_WAIT_MS	120000
 #define SCANS_WAIT_MS	60000
 
-/* /proc/kpageflags bits (uapi kernel-page-flags.h; MLOCKED is internal). */
-#define KPF_REFERENCED		2
-#define KPF_LRU			5
-#define KPF_ACTIVE		6
-#define KPF_SWAPBACKED		14
-#define KPF_COMPOUND_HEAD	15
-#define KPF_COMPOUND_TAIL	16
-#define KPF_UNEVICTABLE		18
-#define KPF_KSM			21
-#define KPF_THP			22
-#define KPF_MLOCKED		33
-#define KPF(bit)		(1ULL << (bit))
+/*
+ * /proc/kpageflags bits that vm_util.h does not define (uapi
+ * kernel-page-flags.h; MLOCKED is internal), as masks like its own.
+ */
+#define KPF_REFERENCED		BIT_ULL(2)
+#define KPF_LRU			BIT_ULL(5)
+#define KPF_ACTIVE		BIT_ULL(6)
+#define KPF_SWAPBACKED		BIT_ULL(14)
+#define KPF_UNEVICTABLE		BIT_ULL(18)
+#define KPF_KSM			BIT_ULL(21)
+#define KPF_MLOCKED		BIT_ULL(33)
 
 /* No page of the owner may show any of these. */
-#define OWNED_FORBIDDEN	(KPF(KPF_LRU) | KPF(KPF_COMPOUND_HEAD) |	\
-			 KPF(KPF_COMPOUND_TAIL) | KPF(KPF_UNEVICTABLE) |	\
-			 KPF(KPF_KSM) | KPF(KPF_THP) | KPF(KPF_MLOCKED))
+#define OWNED_FORBIDDEN	(KPF_LRU | KPF_COMPOUND_HEAD |	\
+			 KPF_COMPOUND_TAIL | KPF_UNEVICTABLE |	\
+			 KPF_KSM | KPF_THP | KPF_MLOCKED)
 /* Private folios in anonymous memory are on the LRU, maybe THPs; no more. */
-#define ANON_FORBIDDEN	(KPF(KPF_UNEVICTABLE) | KPF(KPF_KSM) | KPF(KPF_MLOCKED))
-#define THP_FLAGS	(KPF(KPF_COMPOUND_HEAD) | KPF(KPF_COMPOUND_TAIL) |	\
-			 KPF(KPF_THP))
+#define ANON_FORBIDDEN	(KPF_UNEVICTABLE | KPF_KSM | KPF_MLOCKED)
+#define THP_FLAGS	(KPF_COMPOUND_HEAD | KPF_COMPOUND_TAIL |	\
+			 KPF_THP)
 
 #define GOLDEN		0x9e3779b97f4a7c15UL
 
@@ -130,7 +131,7 @@ static void sleep_ms(long ms)
  */
 static unsigned long pattern(unsigned long seed, size_t i, bool alike)
 {
-	size_t per_page = page_size() / sizeof(unsigned long);
+	size_t per_page = psize() / sizeof(unsigned long);
 
 	return seed ^ ((alike ? i % per_page : i) * GOLDEN);
 }
@@ -176,7 +177,7 @@ static bool all_zero(const void *p, size_t len)
 static long read_long(const char *path)
 {
 	char buf[64];
-	int ret = read_file(path, buf, sizeof(buf));
+	int ret = read_text(path, buf, sizeof(buf));
 
 	return ret < 0 ? ret : strtol(buf, NULL, 10);
 }
@@ -207,7 +208,7 @@ struct range {
 static int range_map(struct range *r, int fd, size_t npages, size_t align,
 		     int extra_flags)
 {
-	size_t psz = page_size(), span;
+	size_t psz = psize(), span;
 	int flags = fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
 	char *raw, *p;
 	int err;
@@ -337,9 +338,28 @@ static void expect_counters(struct __test_metadata *_metadata,
 }
 
 /*
+ * Flush this CPU's LRU batches (lru_add_drain(), as madvise(MADV_COLD)
+ * does first). An unmap marks young folios accessed, which queues them on
+ * the per-CPU activate batch with a reference: their last put, and the
+ * owner's free_folio, wait for that batch to drain.
+ */
+static void lru_drain_local(void)
+{
+	char *p = mmap(NULL, psize(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	*p = 1;
+	madvise(p, psize(), MADV_COLD);
+	munmap(p, psize());
+}
+
+/*
  * Wait until the owner heard of @want frees, or FREE_WAIT_MS. The frees of
  * munmap() and exit reach it before the call returns, from the mmu_gather
- * batch; the wait only covers a reference someone else still held. Then
+ * batch, or once this CPU's LRU batches are drained (the tests run on one
+ * CPU); the wait only covers a reference someone else still held. Then
  * QUIET_MS more, so that a folio reported twice shows as a surplus.
  */
 static int wait_freed(long want, struct pnt_counters *c)
@@ -347,6 +367,7 @@ static int wait_freed(long want, struct pnt_counters *c)
 	long end = now_ms() + FREE_WAIT_MS;
 	int ret;
 
+	lru_drain_local();
 	for (;;) {
 		ret = pnt_counters_read(c);
 		if (ret)
@@ -544,7 +565,7 @@ static int tunable_set(struct tunable *t, const char *path, const char *val)
 	int ret;
 
 	if (!t->changed) {
-		ret = read_file(path, buf, sizeof(buf));
+		ret = read_text(path, buf, sizeof(buf));
 		if (ret < 0)
 			return ret;
 		/* A choice ("always [madvise] never") saves its selection. */
@@ -560,7 +581,7 @@ static int tunable_set(struct tunable *t, const char *path, const char *val)
 		snprintf(t->saved, sizeof(t->saved), "%s", s);
 		snprintf(t->path, sizeof(t->path), "%s", path);
 	}
-	ret = write_file(path, val);
+	ret = write_text(path, val);
 	if (!ret)
 		t->changed = true;
 	return ret;
@@ -568,12 +589,29 @@ static int tunable_set(struct tunable *t, const char *path, const char *val)
 
 static void tunable_restore(struct tunable *t)
 {
-	if (t->changed && write_file(t->path, t->saved))
+	if (t->changed && write_text(t->path, t->saved))
 		ksft_print_msg("could not restore %s to %s\n", t->path, t->saved);
 	t->changed = false;
 }
 
 /* What every fixture needs: the driver, the private node online, the device. */
+/*
+ * Run on the CPU we are on now: the per-CPU LRU batches that hold folios
+ * the driver inserted are then the ones munmap() and lru_drain() flush,
+ * and no folio is freed late from another CPU's batch.
+ */
+static int pin_to_this_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
 static void common_setup(struct __test_metadata *_metadata,
 			 struct pnt_config *cfg, int *nid, int *fd)
 {
@@ -582,6 +620,7 @@ static void common_setup(struct __test_metadata *_metadata,
 		SKIP(return, "private_node_test.ko is not loaded");
 	ASSERT_EQ(0, pnt_config(cfg));
 	ASSERT_EQ(0, pnt_range_ensure("private", true));
+	ASSERT_EQ(0, pin_to_this_cpu());
 	*nid = cfg->private_nid;
 	*fd = open(PNT_DEV, O_RDWR);
 	ASSERT_LE(0, *fd);
@@ -615,7 +654,7 @@ FIXTURE_TEARDOWN(services)
  * node's Mlocked count them. Fails if mlock() started locking such VMAs or
  * mlocked private folios.
  */
-TEST_F_TIMEOUT(services, mlock_device, 120)
+TEST_F_TIMEOUT(services, device_vma_mlock_unlocked, 120)
 {
 	struct range r;
 	long locked;
@@ -645,7 +684,7 @@ TEST_F_TIMEOUT(services, mlock_device, 120)
  * made it VM_MIXEDMAP, yet do_mmap() still populates it, so the second
  * range is allocated by mmap() itself. The node's Mlocked stays 0.
  */
-TEST_F_TIMEOUT(services, mlockall_device, 120)
+TEST_F_TIMEOUT(services, device_vma_mlockall_unlocked, 120)
 {
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	struct range before, after;
@@ -674,7 +713,7 @@ TEST_F_TIMEOUT(services, mlockall_device, 120)
 }
 
 /* MAP_LOCKED on the device: the same as mlock() at mmap() time. */
-TEST_F_TIMEOUT(services, map_locked_device, 120)
+TEST_F_TIMEOUT(services, device_vma_map_locked_unlocked, 120)
 {
 	struct range r;
 
@@ -685,39 +724,6 @@ TEST_F_TIMEOUT(services, map_locked_device, 120)
 	EXPECT_EQ(0, node_mlocked_kb(self->nid));
 	expect_owned(_metadata, &r, self->nid);
 	unmap_expect_freed(_metadata, &r, NR_PAGES);
-}
-
-/*
- * The control for the mlock tests: mlock() of ordinary anonymous memory
- * bound to a DRAM node makes its VMA VM_LOCKED, marks every page
- * PG_mlocked and raises that node's Mlocked, which shows these are the
- * right things to look at. (Half the range is enough: the per-cpu counters
- * are folded, but other tasks may munlock meanwhile.)
- */
-TEST_F_TIMEOUT(services, mlock_control_anon, 120)
-{
-	int nid = dram_node();
-	unsigned long mask;
-	long before, after;
-	struct range r;
-
-	ASSERT_LE(0, nid);
-	mask = 1UL << nid;
-	ASSERT_EQ(0, range_map(&r, -1, NR_CONTROL, 0, 0));
-	ASSERT_EQ(0, mbind(r.addr, r.len, MPOL_BIND, &mask, MASK_MAXNODE, 0));
-	ASSERT_EQ(0, range_fill(&r, 5, false));
-	EXPECT_EQ((long)r.npages, pages_on_node(r.addr, r.len, nid));
-
-	before = node_mlocked_kb(nid);
-	ASSERT_LE(0, before);
-	ASSERT_EQ(0, mlock(r.addr, r.len));
-	after = node_mlocked_kb(nid);
-	TH_LOG("node %d Mlocked %ld kB -> %ld kB", nid, before, after);
-	EXPECT_EQ(1, vma_flag(r.addr, "lo"));
-	EXPECT_LE((long)(r.len / KIB) / 2, after - before);
-	EXPECT_EQ((long)r.npages, range_pages_with(&r, KPF(KPF_MLOCKED)));
-	EXPECT_EQ(0, munlock(r.addr, r.len));
-	range_unmap(&r);
 }
 
 /*
@@ -747,7 +753,7 @@ TEST_F_TIMEOUT(services, mlock_anon, 120)
 	ASSERT_EQ(0, mlock(r.addr, r.len));
 	ASSERT_EQ(0, mlock(ctl.addr, ctl.len));
 	EXPECT_EQ(1, vma_flag(r.addr, "lo"));
-	EXPECT_EQ(NR_PAGES, range_pages_with(&ctl, KPF(KPF_MLOCKED)));
+	EXPECT_EQ(NR_PAGES, range_pages_with(&ctl, KPF_MLOCKED));
 	EXPECT_EQ(0, node_mlocked_kb(self->nid));
 	expect_owned(_metadata, &r, self->nid);
 	EXPECT_EQ(0, munlock(r.addr, r.len));
@@ -783,7 +789,7 @@ TEST_F_TIMEOUT(services, mlock_onfault_anon, 120)
 	ASSERT_EQ(0, range_to_private(&r, self->fd, false));
 	ASSERT_EQ(0, range_fill(&r, 22, false));
 	ASSERT_EQ(0, range_fill(&ctl, 23, false));
-	EXPECT_EQ(NR_PAGES, range_pages_with(&ctl, KPF(KPF_MLOCKED)));
+	EXPECT_EQ(NR_PAGES, range_pages_with(&ctl, KPF_MLOCKED));
 	EXPECT_EQ(0, node_mlocked_kb(self->nid));
 	expect_owned(_metadata, &r, self->nid);
 	range_unmap(&ctl);
@@ -798,13 +804,13 @@ TEST_F_TIMEOUT(services, mlock_onfault_anon, 120)
  */
 TEST_F_TIMEOUT(services, free_anon_thp, 120)
 {
-	size_t npages = THP_HPAGES * thp_pmd_size() / page_size();
+	size_t npages = THP_HPAGES * thp_pmd_size() / psize();
 	struct range r;
 
 	if (access(THP_DIR, F_OK))
 		SKIP(return, "no THP: the driver hands out base pages only");
 	ASSERT_EQ(0, anon_private_map(&r, self->fd, npages, true, 24, false));
-	EXPECT_EQ((long)npages, range_pages_with(&r, KPF(KPF_THP)));
+	EXPECT_EQ((long)npages, range_pages_with(&r, KPF_THP));
 	expect_owned(_metadata, &r, self->nid);
 	expect_counters(_metadata, (long)npages, 0);
 	unmap_expect_freed_folios(_metadata, &r, (long)npages, THP_HPAGES);
@@ -838,14 +844,14 @@ static int wait_split(struct pnt_counters *c)
  */
 TEST_F_TIMEOUT(services, split_anon_thp, 120)
 {
-	size_t psz = page_size(), npages = thp_pmd_size() / psz;
+	size_t psz = psize(), npages = thp_pmd_size() / psz;
 	struct pnt_counters c;
 	struct range r;
 
 	if (access(THP_DIR, F_OK))
 		SKIP(return, "no THP: nothing to split");
 	ASSERT_EQ(0, anon_private_map(&r, self->fd, npages, true, 25, false));
-	EXPECT_EQ((long)npages, range_pages_with(&r, KPF(KPF_THP)));
+	EXPECT_EQ((long)npages, range_pages_with(&r, KPF_THP));
 	expect_counters(_metadata, (long)npages, 0);
 
 	ASSERT_EQ(0, munmap(r.addr, psz));
@@ -878,14 +884,14 @@ TEST_F_TIMEOUT(services, split_anon_thp, 120)
  */
 TEST_F_TIMEOUT(services, mprotect_anon_thp, 120)
 {
-	size_t psz = page_size(), npages = thp_pmd_size() / psz;
+	size_t psz = psize(), npages = thp_pmd_size() / psz;
 	struct range r;
 
 	if (access(THP_DIR, F_OK))
 		SKIP(return, "no THP: nothing to split");
 	ASSERT_EQ(0, anon_private_map(&r, self->fd, npages, true, 26, false));
 	ASSERT_EQ(0, mprotect(r.addr, psz, PROT_READ));
-	EXPECT_EQ((long)npages, range_pages_with(&r, KPF(KPF_THP)));
+	EXPECT_EQ((long)npages, range_pages_with(&r, KPF_THP));
 	expect_owned(_metadata, &r, self->nid);
 	expect_counters(_metadata, (long)npages, 0);
 	unmap_expect_freed_folios(_metadata, &r, (long)npages, 1);
@@ -1053,7 +1059,7 @@ TEST_F_TIMEOUT(services, dontneed_frees_and_refaults, 120)
  */
 TEST_F_TIMEOUT(services, pipe_ref_outlives_unmap, 120)
 {
-	size_t len = NR_PIPE * page_size();
+	size_t len = NR_PIPE * psize();
 	struct pnt_counters c;
 	struct iovec iov;
 	struct range r;
@@ -1099,13 +1105,13 @@ TEST_F_TIMEOUT(services, pipe_ref_outlives_unmap, 120)
  */
 enum need { NEED_NOTHING, NEED_KSM, NEED_THP };
 
-FIXTURE(madv) {
+FIXTURE(device_vma_madvise) {
 	struct pnt_config cfg;
 	int nid;
 	int fd;
 };
 
-FIXTURE_VARIANT(madv) {
+FIXTURE_VARIANT(device_vma_madvise) {
 	int advice;
 	int err;		/* expected errno, 0 for success */
 	enum need need;
@@ -1114,23 +1120,23 @@ FIXTURE_VARIANT(madv) {
 };
 
 /* Deactivates nothing here: the PTE walk skips private folios. */
-FIXTURE_VARIANT_ADD(madv, cold) {
+FIXTURE_VARIANT_ADD(device_vma_madvise, cold) {
 	.advice = MADV_COLD,
 };
 
 /* Reclaims nothing here: the same walk, with reclaim of what it isolated. */
-FIXTURE_VARIANT_ADD(madv, pageout) {
+FIXTURE_VARIANT_ADD(device_vma_madvise, pageout) {
 	.advice = MADV_PAGEOUT,
 };
 
 /* madvise_free_single_vma(): "MADV_FREE works for only anon vma". */
-FIXTURE_VARIANT_ADD(madv, free) {
+FIXTURE_VARIANT_ADD(device_vma_madvise, free) {
 	.advice = MADV_FREE,
 	.err = EINVAL,
 };
 
 /* ksm_madvise(): ksm_compatible() ignores VM_SHARED and VM_SPECIAL VMAs. */
-FIXTURE_VARIANT_ADD(madv, mergeable) {
+FIXTURE_VARIANT_ADD(device_vma_madvise, mergeable) {
 	.advice = MADV_MERGEABLE,
 	.need = NEED_KSM,
 	.vmflag = "mg",
@@ -1138,7 +1144,7 @@ FIXTURE_VARIANT_ADD(madv, mergeable) {
 };
 
 /* hugepage_madvise() only sets VM_HUGEPAGE; khugepaged skips VM_SPECIAL. */
-FIXTURE_VARIANT_ADD(madv, hugepage) {
+FIXTURE_VARIANT_ADD(device_vma_madvise, hugepage) {
 	.advice = MADV_HUGEPAGE,
 	.need = NEED_THP,
 	.vmflag = "hg",
@@ -1146,32 +1152,32 @@ FIXTURE_VARIANT_ADD(madv, hugepage) {
 };
 
 /* madvise_collapse(): VM_NO_KHUGEPAGED makes collapse_possible() false. */
-FIXTURE_VARIANT_ADD(madv, collapse) {
+FIXTURE_VARIANT_ADD(device_vma_madvise, collapse) {
 	.advice = MADV_COLLAPSE,
 	.err = EINVAL,
 	.need = NEED_THP,
 };
 
 /* madvise_willneed(): readahead of the device file, a no-op. */
-FIXTURE_VARIANT_ADD(madv, willneed) {
+FIXTURE_VARIANT_ADD(device_vma_madvise, willneed) {
 	.advice = MADV_WILLNEED,
 };
 
-FIXTURE_SETUP(madv)
+FIXTURE_SETUP(device_vma_madvise)
 {
 	common_setup(_metadata, &self->cfg, &self->nid, &self->fd);
 }
 
-FIXTURE_TEARDOWN(madv)
+FIXTURE_TEARDOWN(device_vma_madvise)
 {
 	if (self->fd >= 0)
 		close(self->fd);
 }
 
-TEST_F_TIMEOUT(madv, device_range, 120)
+TEST_F_TIMEOUT(device_vma_madvise, pages_untouched, 120)
 {
 	size_t hpage = thp_pmd_size();
-	size_t npages = THP_HPAGES * hpage / page_size();
+	size_t npages = THP_HPAGES * hpage / psize();
 	int want = variant->err, err;
 	struct range r;
 
@@ -1259,7 +1265,7 @@ FIXTURE_VARIANT_ADD(anon_madv, free_thp) {
 static int swap_in_use(void)
 {
 	char buf[1024];
-	int ret = read_file("/proc/swaps", buf, sizeof(buf));
+	int ret = read_text("/proc/swaps", buf, sizeof(buf));
 
 	return ret < 0 ? ret : strchr(buf, '\n') && strchr(buf, '\n')[1];
 }
@@ -1275,7 +1281,7 @@ static int zram_swap_add(void)
 	if (ret)
 		return ret < 0 ? ret : 0;
 	/* A zram device is sized once; EBUSY if it already was. */
-	ret = write_file("/sys/block/zram0/disksize", "64M");
+	ret = write_text("/sys/block/zram0/disksize", "64M");
 	if (ret && ret != -EBUSY)
 		return ret;
 	ret = run_capture(argv, out, sizeof(out));
@@ -1284,29 +1290,17 @@ static int zram_swap_add(void)
 	return swapon(ZRAM_DEV, 0) ? -errno : 1;
 }
 
-/* Run on the CPU we are on now, so that lru_drain() reaches our batches. */
-static int pin_to_this_cpu(void)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return -errno;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
-}
 
 /* Flush this CPU's LRU batches: madvise_cold() starts with lru_add_drain(). */
 static int lru_drain(char *page)
 {
-	return madvise(page, page_size(), MADV_COLD) ? -errno : 0;
+	return madvise(page, psize(), MADV_COLD) ? -errno : 0;
 }
 
 /* Read every page twice through /proc/self/mem: folio_mark_accessed(). */
 static int range_reference_twice(const struct range *r)
 {
-	size_t psz = page_size(), i;
+	size_t psz = psize(), i;
 	int fd, pass, ret = 0;
 	char c;
 
@@ -1333,7 +1327,7 @@ FIXTURE_SETUP(anon_madv)
 	ASSERT_LE(0, self->dram);
 	ASSERT_EQ(0, pin_to_node(self->dram));
 	ASSERT_EQ(0, pin_to_this_cpu());
-	self->drain_page = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+	self->drain_page = mmap(NULL, psize(), PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->drain_page);
 	if (variant->effect == EFFECT_SWAPPED) {
@@ -1350,7 +1344,7 @@ FIXTURE_TEARDOWN(anon_madv)
 	if (self->swap_added && swapoff(ZRAM_DEV))
 		ksft_print_msg("swapoff %s: %s\n", ZRAM_DEV, strerror(errno));
 	if (self->drain_page != MAP_FAILED)
-		munmap(self->drain_page, page_size());
+		munmap(self->drain_page, psize());
 	if (self->fd >= 0)
 		close(self->fd);
 }
@@ -1358,7 +1352,7 @@ FIXTURE_TEARDOWN(anon_madv)
 TEST_F_TIMEOUT(anon_madv, private_folios_stay, 180)
 {
 	size_t npages = variant->huge ?
-			THP_HPAGES * thp_pmd_size() / page_size() : NR_PAGES;
+			THP_HPAGES * thp_pmd_size() / psize() : NR_PAGES;
 	uint64_t kept = 0;
 	struct range r, ctl;
 
@@ -1369,10 +1363,10 @@ TEST_F_TIMEOUT(anon_madv, private_folios_stay, 180)
 		ASSERT_EQ(0, range_reference_twice(&r));
 		ASSERT_EQ(0, range_reference_twice(&ctl));
 		ASSERT_EQ(0, lru_drain(self->drain_page));
-		ASSERT_EQ(NR_PAGES, range_pages_with(&ctl, KPF(KPF_ACTIVE)));
-		kept = KPF(KPF_ACTIVE);
+		ASSERT_EQ(NR_PAGES, range_pages_with(&ctl, KPF_ACTIVE));
+		kept = KPF_ACTIVE;
 	} else if (variant->effect == EFFECT_LAZYFREE) {
-		kept = KPF(KPF_SWAPBACKED);
+		kept = KPF_SWAPBACKED;
 	}
 	if (kept)
 		ASSERT_EQ((long)npages, range_pages_with(&r, kept));
@@ -1384,21 +1378,21 @@ TEST_F_TIMEOUT(anon_madv, private_folios_stay, 180)
 	switch (variant->effect) {
 	case EFFECT_INACTIVE:
 		/* (No THP variant: GUP does not mark a PMD-mapped folio accessed.) */
-		EXPECT_EQ(0, range_pages_with(&ctl, KPF(KPF_ACTIVE) |
-					      KPF(KPF_REFERENCED)));
+		EXPECT_EQ(0, range_pages_with(&ctl, KPF_ACTIVE |
+					      KPF_REFERENCED));
 		break;
 	case EFFECT_SWAPPED:
 		EXPECT_EQ(0, range_present(&ctl));
 		break;
 	case EFFECT_LAZYFREE:
-		EXPECT_EQ(0, range_pages_with(&ctl, KPF(KPF_SWAPBACKED)));
+		EXPECT_EQ(0, range_pages_with(&ctl, KPF_SWAPBACKED));
 		break;
 	}
 	expect_owned(_metadata, &r, self->nid);
 	if (kept)
 		EXPECT_EQ((long)npages, range_pages_with(&r, kept));
 	if (variant->huge)
-		EXPECT_EQ((long)npages, range_pages_with(&r, KPF(KPF_THP)));
+		EXPECT_EQ((long)npages, range_pages_with(&r, KPF_THP));
 	range_unmap(&ctl);
 	expect_counters(_metadata, (long)npages, 0);
 	unmap_expect_freed_folios(_metadata, &r, (long)npages,
@@ -1431,7 +1425,7 @@ FIXTURE_VARIANT(ksm) {
 	bool anon;
 };
 
-FIXTURE_VARIANT_ADD(ksm, device) {
+FIXTURE_VARIANT_ADD(ksm, device_vma) {
 	.anon = false,
 };
 
@@ -1534,7 +1528,7 @@ TEST_F_TIMEOUT(ksm, private_pages_not_merged, 300)
 	EXPECT_LE(scans + 2, wait_counter(KSM_DIR "/full_scans", scans + 2,
 					  SCANS_WAIT_MS));
 	EXPECT_EQ(KSM_PAGES, ksm_merged() - base);
-	EXPECT_EQ(KSM_PAGES, range_pages_with(&ctl, KPF(KPF_KSM)));
+	EXPECT_EQ(KSM_PAGES, range_pages_with(&ctl, KPF_KSM));
 	EXPECT_TRUE(check(ctl.addr, ctl.len, ctl.seed, true));
 	/* Per process, where the kernel has it: only the control's pages. */
 	v = read_long("/proc/self/ksm_merging_pages");
@@ -1589,7 +1583,7 @@ static int khugepaged_speed_up(struct tunable *tun)
 	char scan[32];
 	int ret;
 
-	snprintf(scan, sizeof(scan), "%zu", 8 * thp_pmd_size() / page_size());
+	snprintf(scan, sizeof(scan), "%zu", 8 * thp_pmd_size() / psize());
 	ret = tunable_set(&tun[THP_ENABLED], THP_DIR "/enabled", "always");
 	if (!ret)
 		ret = tunable_set(&tun[THP_SCAN_SLEEP],
@@ -1614,7 +1608,7 @@ static int collapse_control_map(struct range *r, size_t npages, int nid)
 
 	if (ret)
 		return ret;
-	if (range_pages_with(r, KPF(KPF_THP)))
+	if (range_pages_with(r, KPF_THP))
 		return -EEXIST;
 	return madvise(r->addr, r->len, MADV_HUGEPAGE) ? -errno : 0;
 }
@@ -1625,7 +1619,7 @@ static long wait_collapsed(const struct range *r)
 	long thps, end = now_ms() + THP_WAIT_MS;
 
 	do {
-		thps = range_pages_with(r, KPF(KPF_THP));
+		thps = range_pages_with(r, KPF_THP);
 		if (thps < 0 || thps == (long)r->npages)
 			break;
 		sleep_ms(100);
@@ -1646,7 +1640,7 @@ static long wait_collapsed(const struct range *r)
  */
 static int mixed_map(struct range *r, int fd, int dram, unsigned long seed)
 {
-	size_t hpage = thp_pmd_size(), psz = page_size(), i;
+	size_t hpage = thp_pmd_size(), psz = psize(), i;
 	int ret;
 
 	ret = anon_control_map(r, THP_HPAGES * hpage / psz, hpage, dram, seed,
@@ -1672,7 +1666,7 @@ static int mixed_map(struct range *r, int fd, int dram, unsigned long seed)
 static void expect_mixed(struct __test_metadata *_metadata,
 			 const struct range *r, int nid, int dram)
 {
-	size_t per = thp_pmd_size() / page_size(), i;
+	size_t per = thp_pmd_size() / psize(), i;
 	long misplaced = 0, moved = 0, flagged = 0;
 	uint64_t *now, flags;
 	int *status;
@@ -1701,11 +1695,11 @@ static void expect_mixed(struct __test_metadata *_metadata,
 	free(now);
 }
 
-TEST_F_TIMEOUT(thp, khugepaged_skips_device, 300)
+TEST_F_TIMEOUT(thp, device_vma_not_collapsed, 300)
 {
 	bool have_thp = !access(THP_DIR "/enabled", F_OK);
 	size_t hpage = thp_pmd_size();
-	size_t npages = THP_HPAGES * hpage / page_size();
+	size_t npages = THP_HPAGES * hpage / psize();
 	struct range dev, ctl;
 	long thps, scans;
 
@@ -1754,7 +1748,7 @@ TEST_F_TIMEOUT(thp, khugepaged_skips_device, 300)
  */
 TEST_F_TIMEOUT(thp, khugepaged_skips_anon_private, 300)
 {
-	size_t npages = THP_HPAGES * thp_pmd_size() / page_size();
+	size_t npages = THP_HPAGES * thp_pmd_size() / psize();
 	int dram = dram_node();
 	struct range r, ctl;
 	long thps, scans;
@@ -1787,7 +1781,7 @@ TEST_F_TIMEOUT(thp, khugepaged_skips_anon_private, 300)
  */
 TEST_F_TIMEOUT(thp, collapse_skips_anon_private, 120)
 {
-	size_t npages = THP_HPAGES * thp_pmd_size() / page_size();
+	size_t npages = THP_HPAGES * thp_pmd_size() / psize();
 	int dram = dram_node();
 	struct range r, ctl;
 
@@ -1797,7 +1791,7 @@ TEST_F_TIMEOUT(thp, collapse_skips_anon_private, 120)
 	ASSERT_EQ(0, mixed_map(&r, self->fd, dram, 18));
 	ASSERT_EQ(0, collapse_control_map(&ctl, npages, dram));
 	EXPECT_EQ(0, madvise(ctl.addr, ctl.len, MADV_COLLAPSE) ? errno : 0);
-	EXPECT_EQ((long)npages, range_pages_with(&ctl, KPF(KPF_THP)));
+	EXPECT_EQ((long)npages, range_pages_with(&ctl, KPF_THP));
 	EXPECT_EQ(EINVAL, madvise(r.addr, r.len, MADV_COLLAPSE) ? errno : 0);
 	expect_mixed(_metadata, &r, self->nid, dram);
 	expect_counters(_metadata, THP_HPAGES * MIXED_PRIVATE, 0);

@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for private memory nodes: owner registration, hotplug error
- * paths, zonelist construction, allocation isolation and the
- * numa_zone_allowed() placement test.
+ * KUnit tests for private memory nodes: owner registration and lifetime,
+ * hotplug error paths, zonelist construction, allocation isolation, the
+ * zonelist selector and the numa_zone_allowed() placement test.
  *
- * Needs a physical range nothing onlined (the lab's private-node DIMM):
+ * Needs a physical range nothing onlined (the lab's private-node DIMM),
+ * of at least two memory blocks:
  *   insmod private_node_kunit.ko private_nid=N private_base=B private_size=S \
- *          cpusets=0|1
+ *          cpusets=0|1 race_rounds=R
  * cpusets=1 tells the tests that a child cpuset exists, i.e. that
  * cpusets_enabled() is true, so cpuset placement applies.
  */
 #include <kunit/test.h>
 #include <linux/cpuset.h>
+#include <linux/delay.h>
 #include <linux/gfp.h>
+#include <linux/kthread.h>
+#include <linux/memory.h>
+#include <linux/notifier.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
@@ -29,6 +34,9 @@ module_param(private_size, ullong, 0444);
 static int cpusets;
 module_param(cpusets, int, 0444);
 MODULE_PARM_DESC(cpusets, "1 if a child cpuset exists (cpusets enabled)");
+static int race_rounds = 1000;
+module_param(race_rounds, int, 0444);
+MODULE_PARM_DESC(race_rounds, "Add/remove rounds of each thread of the race test");
 
 #define PNK_RESOURCE "System RAM (private_node_kunit)"
 
@@ -40,10 +48,17 @@ static void require_range(struct kunit *test)
 		kunit_skip(test, "no private range given (private_nid=, private_size=)");
 }
 
-/* The first ordinary node: a node that holds memory and is no one's. */
+/* The first ordinary node: a node that holds memory, has CPUs, is no one's. */
 static int dram_nid(void)
 {
 	return first_node(node_states[N_MEMORY]);
+}
+
+static int add_private_range(struct node_private *np, u64 start, u64 size)
+{
+	return add_private_memory_driver_managed(private_nid, start, size,
+						 PNK_RESOURCE, MHP_NONE,
+						 MMOP_ONLINE_KERNEL, np);
 }
 
 static int add_private(struct node_private *np, int nid, enum mmop type)
@@ -53,10 +68,18 @@ static int add_private(struct node_private *np, int nid, enum mmop type)
 						 MHP_NONE, type, np);
 }
 
-static int remove_private(int nid)
+static int remove_range(u64 start, u64 size)
 {
-	return offline_and_remove_private_memory(nid, private_base,
-						 private_size);
+	return offline_and_remove_private_memory(private_nid, start, size);
+}
+
+/* Remove the whole range and release the node. */
+static int remove_private(struct node_private *np)
+{
+	int ret = offline_and_remove_private_memory(private_nid, private_base,
+						    private_size);
+
+	return ret ? ret : node_private_unregister(private_nid, np);
 }
 
 /* --- owner registration --------------------------------------------- */
@@ -68,17 +91,30 @@ static void register_rejects_bad_arguments(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, node_private_register(-1, &owner_a), -EINVAL);
 	KUNIT_EXPECT_EQ(test, node_private_register(MAX_NUMNODES, &owner_a),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, node_private_unregister(-1), -EINVAL);
-	KUNIT_EXPECT_EQ(test, node_private_unregister(MAX_NUMNODES), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(-1, &owner_a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(MAX_NUMNODES, &owner_a),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, NULL),
+			-EINVAL);
 }
 
-static void register_rejects_ordinary_node(struct kunit *test)
+/*
+ * A node with CPUs cannot be private (-EINVAL, before anything else is
+ * looked at); the CPU-less private node, the control, can.
+ */
+static void register_rejects_node_with_cpus(struct kunit *test)
 {
 	int nid = dram_nid();
 
-	KUNIT_EXPECT_EQ(test, node_private_register(nid, &owner_a), -EBUSY);
+	require_range(test);
+	KUNIT_ASSERT_TRUE(test, node_state(nid, N_CPU));
+	KUNIT_EXPECT_EQ(test, node_private_register(nid, &owner_a), -EINVAL);
+	KUNIT_EXPECT_NULL(test, node_private_owner(nid));
 	KUNIT_EXPECT_TRUE(test, node_state(nid, N_MEMORY));
-	KUNIT_EXPECT_FALSE(test, node_state(nid, N_MEMORY_PRIVATE));
+
+	KUNIT_ASSERT_FALSE(test, node_state(private_nid, N_CPU));
+	KUNIT_EXPECT_EQ(test, node_private_register(private_nid, &owner_a), 0);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
 }
 
 static void register_once_per_node(struct kunit *test)
@@ -91,8 +127,14 @@ static void register_once_per_node(struct kunit *test)
 			-EBUSY);
 	/* Registered but memoryless: not yet a private node. */
 	KUNIT_EXPECT_FALSE(test, node_state(private_nid, N_MEMORY_PRIVATE));
-	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid), 0);
-	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid), -ENOENT);
+	/* Only the owner releases it; the owner can. */
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_b),
+			-EPERM);
+	KUNIT_EXPECT_PTR_EQ(test, node_private_owner(private_nid), &owner_a);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
+	KUNIT_EXPECT_NULL(test, node_private_owner(private_nid));
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a),
+			-ENOENT);
 }
 
 /* --- hotplug ---------------------------------------------------------- */
@@ -111,12 +153,29 @@ static void hotplug_rejects_bad_arguments(struct kunit *test)
 						MHP_NONE, MMOP_ONLINE_KERNEL,
 						&owner_a);
 	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	/* The call takes a node, not a memory group id. */
+	ret = add_private_memory_driver_managed(private_nid, private_base,
+						private_size, PNK_RESOURCE,
+						MHP_NID_IS_MGID,
+						MMOP_ONLINE_KERNEL, &owner_a);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	/* Not block aligned. */
+	ret = add_private_memory_driver_managed(private_nid, private_base + 4096,
+						memory_block_size_bytes(),
+						PNK_RESOURCE, MHP_NONE,
+						MMOP_ONLINE_KERNEL, &owner_a);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	/* A node with CPUs and ordinary memory. */
 	KUNIT_EXPECT_EQ(test, add_private(&owner_a, dram_nid(),
-					  MMOP_ONLINE_KERNEL), -EBUSY);
-	KUNIT_EXPECT_EQ(test, remove_private(private_nid), -EINVAL);
+					  MMOP_ONLINE_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, offline_and_remove_private_memory(private_nid,
+								private_base,
+								private_size),
+			-EINVAL);
 	/* A failed add leaves no owner behind. */
+	KUNIT_EXPECT_NULL(test, node_private_owner(private_nid));
 	KUNIT_EXPECT_EQ(test, node_private_register(private_nid, &owner_b), 0);
-	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid), 0);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_b), 0);
 }
 
 static void hotplug_lifecycle(struct kunit *test)
@@ -137,7 +196,8 @@ static void hotplug_lifecycle(struct kunit *test)
 #endif
 
 	/* Unregister while memory is online, or a second owner: refused. */
-	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid), -EBUSY);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a),
+			-EBUSY);
 	KUNIT_EXPECT_EQ(test, add_private(&owner_b, private_nid,
 					  MMOP_ONLINE_KERNEL), -EBUSY);
 	/* The range is not on another node. */
@@ -146,19 +206,329 @@ static void hotplug_lifecycle(struct kunit *test)
 								private_size),
 			-EINVAL);
 
-	KUNIT_ASSERT_EQ(test, remove_private(private_nid), 0);
+	KUNIT_ASSERT_EQ(test, offline_and_remove_private_memory(private_nid,
+								private_base,
+								private_size),
+			0);
 	KUNIT_EXPECT_FALSE(test, node_state(private_nid, N_MEMORY_PRIVATE));
 	KUNIT_EXPECT_FALSE(test, node_state(private_nid, N_MEMORY));
-	/* The last range took the owner with it. */
-	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid), -ENOENT);
+	/* A range that is no longer there cannot be removed again. */
+	KUNIT_EXPECT_EQ(test, offline_and_remove_private_memory(private_nid,
+								private_base,
+								private_size),
+			-EINVAL);
+	/* Removing the memory does not release the node: its owner does. */
+	KUNIT_EXPECT_PTR_EQ(test, node_private_owner(private_nid), &owner_a);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_b),
+			-EPERM);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
+	KUNIT_EXPECT_NULL(test, node_private_owner(private_nid));
+}
+
+/* The zones of @zl, in order, into @zones; returns how many. */
+static int zonelist_zones(struct zonelist *zl, struct zone **zones, int max)
+{
+	struct zoneref *z;
+	int n = 0;
+
+	for (z = zl->_zonerefs; z->zone && n < max; z++)
+		zones[n++] = z->zone;
+	return n;
+}
+
+/*
+ * A request that named the node while it was memoryless, and took its
+ * zonelist, walks the same zones after the node's memory came online as
+ * private memory (the lists are rebuilt in place): the ordinary lists of a
+ * private node are those of a memoryless node. Control: the private list,
+ * which does change, now starts with the node.
+ */
+static void ordinary_zonelists_unchanged_by_onlining(struct kunit *test)
+{
+	const int max = MAX_NUMNODES * MAX_NR_ZONES;
+	struct zone **before, **after;
+	int nb, na, which;
+
+	require_range(test);
+	before = kunit_kcalloc(test, max, sizeof(*before), GFP_KERNEL);
+	after = kunit_kcalloc(test, max, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+
+	for (which = ZONELIST_FALLBACK; which <= ZONELIST_NOFALLBACK; which++) {
+		nb = zonelist_zones(&NODE_DATA(private_nid)->node_zonelists[which],
+				    before, max);
+		KUNIT_ASSERT_EQ(test, add_private(&owner_a, private_nid,
+						  MMOP_ONLINE_KERNEL), 0);
+		na = zonelist_zones(&NODE_DATA(private_nid)->node_zonelists[which],
+				    after, max);
+		KUNIT_EXPECT_EQ(test, na, nb);
+		KUNIT_EXPECT_EQ(test, memcmp(before, after,
+					     min(na, nb) * sizeof(*before)), 0);
+		na = zonelist_zones(&NODE_DATA(private_nid)->node_zonelists[ZONELIST_PRIVATE],
+				    after, max);
+		KUNIT_EXPECT_GT(test, na, 0);
+		if (na)
+			KUNIT_EXPECT_EQ(test, zone_to_nid(after[0]), private_nid);
+		KUNIT_ASSERT_EQ(test, remove_private(&owner_a), 0);
+	}
+}
+
+/*
+ * A block that cannot be onlined (a memory notifier vetoes it, as one
+ * does for memory it cannot use) makes the whole add fail, and leaves no
+ * block, no memory and no owner behind: private memory is online from the
+ * start or not there at all. The control: without the veto, the same add
+ * onlines the range.
+ */
+static bool veto_online;
+
+static int veto_notifier(struct notifier_block *nb, unsigned long action,
+			 void *arg)
+{
+	struct memory_notify *mn = arg;
+	unsigned long start = PHYS_PFN(private_base);
+	unsigned long end = PHYS_PFN(private_base + private_size);
+
+	if (action == MEM_GOING_ONLINE && READ_ONCE(veto_online) &&
+	    mn->start_pfn < end && mn->start_pfn + mn->nr_pages > start)
+		return notifier_from_errno(-EIO);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block veto_nb = {
+	.notifier_call = veto_notifier,
+};
+
+static void online_failure_adds_nothing(struct kunit *test)
+{
+	int ret;
+
+	require_range(test);
+	KUNIT_ASSERT_EQ(test, register_memory_notifier(&veto_nb), 0);
+	WRITE_ONCE(veto_online, true);
+	ret = add_private(&owner_a, private_nid, MMOP_ONLINE_KERNEL);
+	WRITE_ONCE(veto_online, false);
+	KUNIT_EXPECT_EQ(test, ret, -EIO);
+	KUNIT_EXPECT_FALSE(test, node_state(private_nid, N_MEMORY_PRIVATE));
+	KUNIT_EXPECT_EQ(test, NODE_DATA(private_nid)->node_present_pages, 0);
+	KUNIT_EXPECT_NULL(test, node_private_owner(private_nid));
+	/* Nothing left to remove. */
+	KUNIT_EXPECT_EQ(test, offline_and_remove_private_memory(private_nid,
+								private_base,
+								private_size),
+			-EINVAL);
+
+	KUNIT_EXPECT_EQ(test, add_private(&owner_a, private_nid,
+					  MMOP_ONLINE_KERNEL), 0);
+	KUNIT_EXPECT_TRUE(test, node_state(private_nid, N_MEMORY_PRIVATE));
+	unregister_memory_notifier(&veto_nb);
+	if (node_private_owner(private_nid) == &owner_a)
+		KUNIT_EXPECT_EQ(test, remove_private(&owner_a), 0);
+}
+
+/* --- owner lifetime ---------------------------------------------------- */
+
+static atomic_t lifetime_freed;
+
+static void lifetime_free_folio(struct folio *folio)
+{
+	atomic_inc(&lifetime_freed);
+}
+
+/* Allocate a folio on the node for its owner, then drop it: one free_folio. */
+static void put_one_private_folio(struct kunit *test)
+{
+	struct folio *folio;
+
+	folio = __folio_alloc_zonelist(GFP_KERNEL | __GFP_THISNODE, 0,
+				       private_nid, NULL,
+				       alloc_zonelist_for_node(private_nid,
+							       NODE_ALLOC_OWNER));
+	KUNIT_ASSERT_NOT_NULL(test, folio);
+	KUNIT_EXPECT_EQ(test, folio_nid(folio), private_nid);
+	folio_put(folio);
+}
+
+/*
+ * An owner with two ranges removes one: the node is not released (the
+ * owner must keep its node_private), and only the owner's explicit
+ * unregister after the last range releases it. Then the owner frees its
+ * node_private and ops, and the node serves a new owner: with KASAN, any
+ * use of the freed owner by hotplug or by the free_folio path is reported.
+ */
+static void owner_freed_after_release(struct kunit *test)
+{
+	u64 half = private_size / 2;
+	struct node_private_ops *ops;
+	struct node_private *np;
+	int freed;
+
+	require_range(test);
+	KUNIT_ASSERT_EQ(test, half % memory_block_size_bytes(), 0);
+	np = kzalloc_obj(*np, GFP_KERNEL);
+	ops = kzalloc_obj(*ops, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, np);
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	ops->free_folio = lifetime_free_folio;
+	atomic_set(&lifetime_freed, 0);
+
+	KUNIT_ASSERT_EQ(test, add_private_range(np, private_base, half), 0);
+	KUNIT_ASSERT_EQ(test, add_private_range(np, private_base + half, half), 0);
+	KUNIT_ASSERT_EQ(test, node_private_set_ops(private_nid, ops), 0);
+	put_one_private_folio(test);
+	KUNIT_EXPECT_EQ(test, atomic_read(&lifetime_freed), 1);
+
+	/* One range gone: the node and its owner stay. */
+	KUNIT_ASSERT_EQ(test, remove_range(private_base, half), 0);
+	KUNIT_EXPECT_TRUE(test, node_state(private_nid, N_MEMORY_PRIVATE));
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, np), -EBUSY);
+	KUNIT_EXPECT_PTR_EQ(test, node_private_owner(private_nid), np);
+	put_one_private_folio(test);
+	KUNIT_EXPECT_EQ(test, atomic_read(&lifetime_freed), 2);
+
+	/* The last range, then the release: now the owner may free. */
+	KUNIT_ASSERT_EQ(test, remove_range(private_base + half, half), 0);
+	KUNIT_ASSERT_EQ(test, node_private_unregister(private_nid, np), 0);
+	kfree(ops);
+	kfree(np);
+
+	/* A new owner, the same node: nothing may reach the freed one. */
+	KUNIT_ASSERT_EQ(test, add_private(&owner_b, private_nid,
+					  MMOP_ONLINE_KERNEL), 0);
+	put_one_private_folio(test);
+	freed = atomic_read(&lifetime_freed);
+	KUNIT_EXPECT_EQ(test, freed, 2);
+	KUNIT_EXPECT_EQ(test, remove_private(&owner_b), 0);
+}
+
+/*
+ * Two threads of one owner add and remove a range each, for race_rounds
+ * rounds; the second also tries to release the node after each removal,
+ * which succeeds only when the first thread's range is out too (and the
+ * first thread's next add then registers the node again). The node must
+ * never be ordinary memory, and whenever a thread's range is in, the node
+ * is private and owned by that owner. A third thread watches N_MEMORY.
+ */
+struct race_thread {
+	struct kunit *test;
+	struct node_private *np;
+	u64 start, size;
+	bool release;
+	int adds, releases, errors, bad;
+	struct completion done;
+};
+
+static atomic_t race_ordinary_seen;
+static bool race_stop;
+
+static int race_fn(void *arg)
+{
+	struct race_thread *t = arg;
+	int i, ret;
+
+	for (i = 0; i < race_rounds; i++) {
+		ret = add_private_range(t->np, t->start, t->size);
+		if (ret) {
+			t->errors++;
+			continue;
+		}
+		t->adds++;
+		/* This range is in, and only this thread removes it. */
+		if (!node_state(private_nid, N_MEMORY_PRIVATE) ||
+		    node_state(private_nid, N_MEMORY) ||
+		    node_private_owner(private_nid) != t->np)
+			t->bad++;
+		if (offline_and_remove_private_memory(private_nid, t->start,
+						      t->size))
+			t->errors++;
+		if (t->release) {
+			ret = node_private_unregister(private_nid, t->np);
+			if (!ret)
+				t->releases++;
+			else if (ret != -EBUSY)
+				t->errors++;
+		}
+	}
+	complete(&t->done);
+	return 0;
+}
+
+static int race_watch_fn(void *arg)
+{
+	struct completion *done = arg;
+
+	/* Samples, about 10000 a second, leaving the CPUs to the racers. */
+	while (!READ_ONCE(race_stop)) {
+		if (node_state(private_nid, N_MEMORY))
+			atomic_inc(&race_ordinary_seen);
+		usleep_range(50, 100);
+	}
+	complete(done);
+	return 0;
+}
+
+static void add_remove_race(struct kunit *test)
+{
+	u64 block = memory_block_size_bytes();
+	struct race_thread t[2] = {
+		{ .np = &owner_a, .start = private_base, .size = block },
+		{ .np = &owner_a, .start = private_base + block, .size = block,
+		  .release = true },
+	};
+	struct completion watch_done;
+	struct task_struct *task;
+	int i;
+
+	require_range(test);
+	KUNIT_ASSERT_GE(test, private_size, 2 * block);
+	atomic_set(&race_ordinary_seen, 0);
+	WRITE_ONCE(race_stop, false);
+	init_completion(&watch_done);
+	task = kthread_run(race_watch_fn, &watch_done, "pnk-watch");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	for (i = 0; i < 2; i++) {
+		t[i].test = test;
+		init_completion(&t[i].done);
+		task = kthread_run(race_fn, &t[i], "pnk-race%d", i);
+		if (IS_ERR(task))
+			complete(&t[i].done);
+		KUNIT_EXPECT_FALSE(test, IS_ERR(task));
+	}
+	for (i = 0; i < 2; i++)
+		wait_for_completion(&t[i].done);
+	WRITE_ONCE(race_stop, true);
+	wait_for_completion(&watch_done);
+
+	kunit_info(test, "%d rounds each: adds %d/%d, releases %d, errors %d/%d, bad %d/%d, N_MEMORY seen %d",
+		   race_rounds, t[0].adds, t[1].adds, t[1].releases,
+		   t[0].errors, t[1].errors, t[0].bad, t[1].bad,
+		   atomic_read(&race_ordinary_seen));
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, t[i].adds, race_rounds);
+		KUNIT_EXPECT_EQ(test, t[i].errors, 0);
+		KUNIT_EXPECT_EQ(test, t[i].bad, 0);
+	}
+	/* The releases did interleave with the other thread's adds. */
+	KUNIT_EXPECT_GT(test, t[1].releases, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&race_ordinary_seen), 0);
+	KUNIT_EXPECT_FALSE(test, node_state(private_nid, N_MEMORY_PRIVATE));
+	/* The node may still be registered from the first thread's last add. */
+	if (node_private_owner(private_nid))
+		KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid,
+							      &owner_a), 0);
 }
 
 static struct kunit_case registration_cases[] = {
 	KUNIT_CASE(register_rejects_bad_arguments),
-	KUNIT_CASE(register_rejects_ordinary_node),
+	KUNIT_CASE(register_rejects_node_with_cpus),
 	KUNIT_CASE(register_once_per_node),
 	KUNIT_CASE(hotplug_rejects_bad_arguments),
 	KUNIT_CASE(hotplug_lifecycle),
+	KUNIT_CASE(ordinary_zonelists_unchanged_by_onlining),
+	KUNIT_CASE(online_failure_adds_nothing),
+	KUNIT_CASE(owner_freed_after_release),
+	KUNIT_CASE_SLOW(add_remove_race),
 	{}
 };
 
@@ -178,19 +548,14 @@ static int online_suite_init(struct kunit_suite *suite)
 
 static void online_suite_exit(struct kunit_suite *suite)
 {
-	if (node_state(private_nid, N_MEMORY_PRIVATE))
-		WARN_ON(remove_private(private_nid));
+	if (node_private_owner(private_nid) == &owner_a)
+		WARN_ON(remove_private(&owner_a));
 }
 
 static void require_private_online(struct kunit *test)
 {
 	require_range(test);
 	KUNIT_ASSERT_TRUE(test, node_state(private_nid, N_MEMORY_PRIVATE));
-}
-
-static struct zonelist *zonelist_of(int nid, int which)
-{
-	return &NODE_DATA(nid)->node_zonelists[which];
 }
 
 /* Nodes with zones in @zl, in order of first appearance. */
@@ -210,48 +575,47 @@ static void zonelist_nodes(struct zonelist *zl, nodemask_t *mask,
 	}
 }
 
-static void dram_zonelists_exclude_private(struct kunit *test)
+/*
+ * Every node's four lists. An ordinary node: itself first, then every
+ * ordinary node, never the private one, and its private lists the same as
+ * its ordinary ones. The private node: its ordinary lists those of a
+ * memoryless node (every ordinary node, not itself; nothing without
+ * fallback), its private lists itself first.
+ */
+static void zonelists_of_every_node(struct kunit *test)
 {
-	int order[MAX_NUMNODES], nr, nid;
-	nodemask_t seen;
-
-	require_private_online(test);
-	for_each_node_state(nid, N_MEMORY) {
-		zonelist_nodes(zonelist_of(nid, ZONELIST_FALLBACK), &seen,
-			       order, &nr);
-		/* The control: every ordinary node is there... */
-		KUNIT_EXPECT_TRUE(test, nodes_equal(seen, node_states[N_MEMORY]));
-		/* ...and the private node is not. */
-		KUNIT_EXPECT_FALSE(test, node_isset(private_nid, seen));
-		KUNIT_EXPECT_EQ(test, order[0], nid);
-
-		zonelist_nodes(zonelist_of(nid, ZONELIST_NOFALLBACK), &seen,
-			       order, &nr);
-		KUNIT_EXPECT_EQ(test, nr, 1);
-		KUNIT_EXPECT_EQ(test, order[0], nid);
-	}
-}
-
-static void private_nofallback_is_itself(struct kunit *test)
-{
-	int order[MAX_NUMNODES], nr;
-	nodemask_t seen;
-
-	require_private_online(test);
-	zonelist_nodes(zonelist_of(private_nid, ZONELIST_NOFALLBACK), &seen,
-		       order, &nr);
-	KUNIT_EXPECT_EQ(test, nr, 1);
-	KUNIT_EXPECT_EQ(test, order[0], private_nid);
-}
-
-static void private_fallback_is_itself_then_dram(struct kunit *test)
-{
-	int order[MAX_NUMNODES], nr, i;
+	const nodemask_t *memory = &node_states[N_MEMORY];
+	int order[MAX_NUMNODES], nr, nid, which, i;
 	nodemask_t seen, dram;
 
 	require_private_online(test);
-	zonelist_nodes(zonelist_of(private_nid, ZONELIST_FALLBACK), &seen,
-		       order, &nr);
+	for_each_node_state(nid, N_MEMORY) {
+		for (which = 0; which < MAX_ZONELISTS; which++) {
+			zonelist_nodes(&NODE_DATA(nid)->node_zonelists[which],
+				       &seen, order, &nr);
+			KUNIT_ASSERT_GT(test, nr, 0);
+			KUNIT_EXPECT_EQ(test, order[0], nid);
+			KUNIT_EXPECT_FALSE(test, node_isset(private_nid, seen));
+			if (which & 1)	/* __GFP_THISNODE */
+				KUNIT_EXPECT_EQ(test, nr, 1);
+			else
+				KUNIT_EXPECT_TRUE(test, nodes_equal(seen, *memory));
+		}
+	}
+
+	zonelist_nodes(&NODE_DATA(private_nid)->node_zonelists[ZONELIST_FALLBACK],
+		       &seen, order, &nr);
+	KUNIT_EXPECT_TRUE(test, nodes_equal(seen, node_states[N_MEMORY]));
+	zonelist_nodes(&NODE_DATA(private_nid)->node_zonelists[ZONELIST_NOFALLBACK],
+		       &seen, order, &nr);
+	KUNIT_EXPECT_EQ(test, nr, 0);
+
+	zonelist_nodes(&NODE_DATA(private_nid)->node_zonelists[ZONELIST_PRIVATE_NOFALLBACK],
+		       &seen, order, &nr);
+	KUNIT_EXPECT_EQ(test, nr, 1);
+	KUNIT_EXPECT_EQ(test, order[0], private_nid);
+	zonelist_nodes(&NODE_DATA(private_nid)->node_zonelists[ZONELIST_PRIVATE],
+		       &seen, order, &nr);
 	KUNIT_ASSERT_GT(test, nr, 1);
 	KUNIT_EXPECT_EQ(test, order[0], private_nid);
 	nodes_clear(dram);
@@ -260,6 +624,60 @@ static void private_fallback_is_itself_then_dram(struct kunit *test)
 		node_set(order[i], dram);
 	}
 	KUNIT_EXPECT_TRUE(test, nodes_equal(dram, node_states[N_MEMORY]));
+}
+
+/*
+ * node_zonelist(), as every allocator path picks its list, for gfp flags x
+ * preferred node: a private zone is in the list exactly when the request
+ * has __GFP_PRIVATE and prefers the private node. The ordinary requests
+ * are the controls: they do get lists, with ordinary zones.
+ */
+struct walk_gfp {
+	const char *name;
+	gfp_t gfp;
+};
+
+static const struct walk_gfp walk_gfps[] = {
+	{ "GFP_KERNEL", GFP_KERNEL },
+	{ "GFP_HIGHUSER_MOVABLE", GFP_HIGHUSER_MOVABLE },
+	{ "GFP_KERNEL|__GFP_THISNODE", GFP_KERNEL | __GFP_THISNODE },
+	{ "GFP_KERNEL|__GFP_PRIVATE", GFP_KERNEL | __GFP_PRIVATE },
+	{ "GFP_KERNEL|GFP_PRIVATE", GFP_KERNEL | GFP_PRIVATE },
+	{ "GFP_TRANSHUGE|GFP_PRIVATE", GFP_TRANSHUGE | GFP_PRIVATE },
+};
+
+static void walk_gfp_desc(const struct walk_gfp *w, char *desc)
+{
+	strscpy(desc, w->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(walk_gfp, walk_gfps, walk_gfp_desc);
+
+static void zonelist_walk_by_gfp(struct kunit *test)
+{
+	const struct walk_gfp *w = test->param_value;
+	bool private = w->gfp & __GFP_PRIVATE;
+	bool thisnode = w->gfp & __GFP_THISNODE;
+	int order[MAX_NUMNODES], nr, nid;
+	nodemask_t seen;
+
+	require_private_online(test);
+	/* Preferring the private node. */
+	zonelist_nodes(node_zonelist(private_nid, w->gfp), &seen, order, &nr);
+	KUNIT_EXPECT_EQ(test, node_isset(private_nid, seen), private);
+	if (private)
+		KUNIT_EXPECT_EQ(test, order[0], private_nid);
+	if (thisnode)
+		KUNIT_EXPECT_EQ(test, nr, private ? 1 : 0);
+	else
+		KUNIT_EXPECT_GT(test, nr, private ? 1 : 0);
+
+	/* Preferring an ordinary node: never the private one. */
+	for_each_node_state(nid, N_MEMORY) {
+		zonelist_nodes(node_zonelist(nid, w->gfp), &seen, order, &nr);
+		KUNIT_EXPECT_FALSE(test, node_isset(private_nid, seen));
+		KUNIT_EXPECT_EQ(test, order[0], nid);
+	}
 }
 
 /* Allocate one page, report its node (or NUMA_NO_NODE) and free it. */
@@ -291,6 +709,10 @@ static void ordinary_requests_never_get_private_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, alloc_node_of(private_nid,
 					    GFP_KERNEL | __GFP_THISNODE),
 			NUMA_NO_NODE);
+	/* The control: the same request may use its own ordinary node. */
+	KUNIT_EXPECT_EQ(test, alloc_node_of(dram_nid(),
+					    GFP_KERNEL | __GFP_THISNODE),
+			dram_nid());
 }
 
 static void private_requests_get_private_pages(struct kunit *test)
@@ -309,6 +731,52 @@ static void private_requests_get_private_pages(struct kunit *test)
 	got = alloc_node_of(dram_nid(), GFP_KERNEL | __GFP_PRIVATE);
 	KUNIT_EXPECT_NE(test, got, private_nid);
 	KUNIT_EXPECT_TRUE(test, node_state(got, N_MEMORY));
+}
+
+/* The selector's interface: __folio_alloc_zonelist() and its reasons. */
+static int folio_node_of(int nid, gfp_t gfp, enum alloc_zonelist zlsel)
+{
+	struct folio *folio;
+	int got;
+
+	folio = __folio_alloc_zonelist(gfp | __GFP_NOWARN, 0, nid, NULL, zlsel);
+	if (!folio)
+		return NUMA_NO_NODE;
+	got = folio_nid(folio);
+	folio_put(folio);
+	return got;
+}
+
+static void zonelist_selector(struct kunit *test)
+{
+	require_private_online(test);
+	KUNIT_EXPECT_EQ(test, alloc_zonelist_for_node(private_nid,
+						      NODE_ALLOC_OWNER),
+			ALLOC_ZONELIST_PRIVATE);
+	KUNIT_EXPECT_EQ(test, alloc_zonelist_for_node(dram_nid(),
+						      NODE_ALLOC_OWNER),
+			ALLOC_ZONELIST_DEFAULT);
+
+	KUNIT_EXPECT_EQ(test, folio_node_of(private_nid, GFP_KERNEL,
+					    ALLOC_ZONELIST_PRIVATE),
+			private_nid);
+	KUNIT_EXPECT_EQ(test, folio_node_of(private_nid,
+					    GFP_KERNEL | __GFP_THISNODE,
+					    ALLOC_ZONELIST_PRIVATE),
+			private_nid);
+	/* DEFAULT wins over a __GFP_PRIVATE in the flags. */
+	KUNIT_EXPECT_NE(test, folio_node_of(private_nid,
+					    GFP_KERNEL | __GFP_PRIVATE,
+					    ALLOC_ZONELIST_DEFAULT),
+			private_nid);
+	KUNIT_EXPECT_EQ(test, folio_node_of(private_nid, GFP_KERNEL | GFP_PRIVATE,
+					    ALLOC_ZONELIST_DEFAULT),
+			NUMA_NO_NODE);
+	/* PRIVATE on an ordinary node is ordinary memory. */
+	KUNIT_EXPECT_EQ(test, folio_node_of(dram_nid(),
+					    GFP_KERNEL | __GFP_THISNODE,
+					    ALLOC_ZONELIST_PRIVATE),
+			dram_nid());
 }
 
 static void slab_on_behalf_of_private_node_uses_dram(struct kunit *test)
@@ -375,12 +843,19 @@ static struct zone *first_populated_zone(int nid)
 	return NULL;
 }
 
+/*
+ * With cpusets in force (a child cpuset and ALLOC_CPUSET), a private zone
+ * is allowed to __GFP_PRIVATE requests only, and an ordinary zone outside
+ * the task's mems to non-hardwall requests only. Without, every zone is
+ * allowed: the zonelists alone keep ordinary requests off private zones.
+ */
 static void numa_zone_allowed_matrix(struct kunit *test)
 {
 	unsigned long i = *(const unsigned long *)test->param_value;
 	gfp_t gfp = zone_gfps[i % ARRAY_SIZE(zone_gfps)].gfp;
 	enum zone_kind kind = (i / ARRAY_SIZE(zone_gfps)) % NR_KINDS;
 	bool check_cpuset = i / (ARRAY_SIZE(zone_gfps) * NR_KINDS);
+	bool enforced = check_cpuset && cpusets;
 	nodemask_t saved = current->mems_allowed;
 	int in_nid = dram_nid();
 	int out_nid = next_node(in_nid, node_states[N_MEMORY]);
@@ -394,8 +869,7 @@ static void numa_zone_allowed_matrix(struct kunit *test)
 	switch (kind) {
 	case ZONE_PRIVATE_NODE:
 		zone = first_populated_zone(private_nid);
-		/* Only the explicit request; cpusets never apply. */
-		want = gfp & __GFP_PRIVATE;
+		want = !enforced || (gfp & __GFP_PRIVATE);
 		break;
 	case ZONE_IN_CPUSET:
 		zone = first_populated_zone(in_nid);
@@ -404,7 +878,7 @@ static void numa_zone_allowed_matrix(struct kunit *test)
 	default:
 		zone = first_populated_zone(out_nid);
 		/* cgroup v2: only hardwall requests are confined. */
-		want = !(check_cpuset && cpusets && (gfp & __GFP_HARDWALL));
+		want = !(enforced && (gfp & __GFP_HARDWALL));
 		break;
 	}
 	KUNIT_ASSERT_NOT_NULL(test, zone);
@@ -416,11 +890,11 @@ static void numa_zone_allowed_matrix(struct kunit *test)
 }
 
 static struct kunit_case online_cases[] = {
-	KUNIT_CASE(dram_zonelists_exclude_private),
-	KUNIT_CASE(private_nofallback_is_itself),
-	KUNIT_CASE(private_fallback_is_itself_then_dram),
+	KUNIT_CASE(zonelists_of_every_node),
+	KUNIT_CASE_PARAM(zonelist_walk_by_gfp, walk_gfp_gen_params),
 	KUNIT_CASE(ordinary_requests_never_get_private_pages),
 	KUNIT_CASE(private_requests_get_private_pages),
+	KUNIT_CASE(zonelist_selector),
 	KUNIT_CASE(slab_on_behalf_of_private_node_uses_dram),
 	KUNIT_CASE_PARAM(numa_zone_allowed_matrix, zone_param_gen),
 	{}
@@ -460,7 +934,9 @@ static void ops_rejects_bad_arguments(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(-1, &ops_a), -EINVAL);
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(MAX_NUMNODES, &ops_a),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid), 0);
+	/* The control: valid ops on the same node are taken. */
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &ops_a), 0);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
 }
 
 static void ops_set_and_clear_once(struct kunit *test)
@@ -481,11 +957,17 @@ static void ops_set_and_clear_once(struct kunit *test)
 			-EINVAL);
 	/* Unregistering drops ops the owner left installed. */
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &ops_b), 0);
-	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid), 0);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(owner_a.ops));
 }
 
-static void predicate_on_private_and_ordinary_folios(struct kunit *test)
+/*
+ * folio_is_private_managed() is true for a folio on the private node and
+ * for a ZONE_DEVICE folio (here a struct page set up as memremap_pages()
+ * would, on an ordinary node), and false for an ordinary folio; only the
+ * first is folio_is_private_node().
+ */
+static void predicate_on_each_kind_of_folio(struct kunit *test)
 {
 	struct page *priv, *dram;
 
@@ -498,8 +980,6 @@ static void predicate_on_private_and_ordinary_folios(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, folio_is_private_node(page_folio(priv)));
 		KUNIT_EXPECT_TRUE(test,
 				  folio_is_private_managed(page_folio(priv)));
-		KUNIT_EXPECT_FALSE(test, folio_is_zone_device(page_folio(priv)));
-		/* The control: an ordinary folio is neither. */
 		KUNIT_EXPECT_FALSE(test, folio_is_private_node(page_folio(dram)));
 		KUNIT_EXPECT_FALSE(test,
 				   folio_is_private_managed(page_folio(dram)));
@@ -510,34 +990,25 @@ static void predicate_on_private_and_ordinary_folios(struct kunit *test)
 		__free_page(priv);
 	if (dram)
 		__free_page(dram);
-	KUNIT_EXPECT_EQ(test, remove_private(private_nid), 0);
-}
+	KUNIT_EXPECT_EQ(test, remove_private(&owner_a), 0);
 
 #ifdef CONFIG_ZONE_DEVICE
-static void predicate_on_zone_device_folio(struct kunit *test)
-{
-	struct page *page = kunit_kzalloc(test, sizeof(*page), GFP_KERNEL);
+	{
+		struct page *dev = kunit_kzalloc(test, sizeof(*dev), GFP_KERNEL);
 
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	/* A struct page as memremap_pages() would set it up: zone and node. */
-	set_page_links(page, ZONE_DEVICE, dram_nid(), 0);
-	KUNIT_EXPECT_TRUE(test, folio_is_zone_device(page_folio(page)));
-	KUNIT_EXPECT_FALSE(test, folio_is_private_node(page_folio(page)));
-	KUNIT_EXPECT_TRUE(test, folio_is_private_managed(page_folio(page)));
-}
-#else
-static void predicate_on_zone_device_folio(struct kunit *test)
-{
-	kunit_skip(test, "CONFIG_ZONE_DEVICE is off");
-}
+		KUNIT_ASSERT_NOT_NULL(test, dev);
+		set_page_links(dev, ZONE_DEVICE, dram_nid(), 0);
+		KUNIT_EXPECT_FALSE(test, folio_is_private_node(page_folio(dev)));
+		KUNIT_EXPECT_TRUE(test, folio_is_private_managed(page_folio(dev)));
+	}
 #endif
+}
 
 static struct kunit_case ops_cases[] = {
 	KUNIT_CASE(ops_need_an_owner),
 	KUNIT_CASE(ops_rejects_bad_arguments),
 	KUNIT_CASE(ops_set_and_clear_once),
-	KUNIT_CASE(predicate_on_private_and_ordinary_folios),
-	KUNIT_CASE(predicate_on_zone_device_folio),
+	KUNIT_CASE(predicate_on_each_kind_of_folio),
 	{}
 };
 

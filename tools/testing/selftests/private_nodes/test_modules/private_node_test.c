@@ -18,7 +18,18 @@
  * private.
  *
  * debugfs: /sys/kernel/debug/private_node_test/
- *   private, control  write "add" or "remove"; read "online" or "offline"
+ *   private, control  write "add" or "remove"; read "online" or "offline".
+ *                     "remove" of the private range also releases the node
+ *                     (node_private_unregister())
+ *   foreign           a third range, hot-added as dax/kmem would
+ *                     (add_memory_driver_managed(), the default online
+ *                     type): write a node id to add it to that node, or
+ *                     "remove"; read "online" or "offline". Adding it to
+ *                     the private node must fail
+ *   drain             write "fill": take every free page of the private
+ *                     node with atomic, reserve-dipping owner allocations
+ *                     (GFP_NOWAIT | __GFP_MEMALLOC | GFP_PRIVATE) and hold
+ *                     them; "release": free them; read: pages held
  *   counters          pages handed out, and the owner callbacks seen on
  *                     the private node: "allocated N\nfreed_folios N\n
  *                     freed_pages N\nsplit_new N\nsplit_done N\n
@@ -58,6 +69,12 @@ MODULE_PARM_DESC(control_base, "Physical base of the control range");
 static unsigned long long control_size;
 module_param(control_size, ullong, 0444);
 MODULE_PARM_DESC(control_size, "Size of the control range in bytes");
+static unsigned long long foreign_base;
+module_param(foreign_base, ullong, 0444);
+MODULE_PARM_DESC(foreign_base, "Physical base of the foreign range");
+static unsigned long long foreign_size;
+module_param(foreign_size, ullong, 0444);
+MODULE_PARM_DESC(foreign_size, "Size of the foreign range in bytes");
 
 /* A PMD's worth of base pages, for THP-sized private folios. */
 #define PNT_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
@@ -107,6 +124,44 @@ static const struct node_private_ops pnt_ops = {
 static bool private_online, control_online;
 static struct dentry *pnt_dir;
 
+/* Pages taken by "drain fill", linked through page->lru. */
+static LIST_HEAD(drain_pages);
+static unsigned long nr_drained;
+
+static void drain_release(void)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, &drain_pages, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	nr_drained = 0;
+}
+
+/*
+ * The owner's own atomic allocations may dip into the node's reserves,
+ * down to nothing with __GFP_MEMALLOC: what a driver refilling a device
+ * queue from interrupt context might do.
+ */
+static int drain_fill(void)
+{
+	struct page *page;
+
+	if (!private_online)
+		return -ENODEV;
+	for (;;) {
+		page = alloc_pages_node(private_nid, GFP_NOWAIT | __GFP_MEMALLOC |
+					GFP_PRIVATE | __GFP_NOWARN, 0);
+		if (!page)
+			break;
+		list_add(&page->lru, &drain_pages);
+		nr_drained++;
+		cond_resched();
+	}
+	return 0;
+}
+
 static int private_add(void)
 {
 	int ret;
@@ -119,10 +174,13 @@ static int private_add(void)
 						&pnt_owner);
 	if (!ret) {
 		ret = node_private_set_ops(private_nid, &pnt_ops);
-		if (ret)
+		if (ret) {
 			WARN_ON(offline_and_remove_private_memory(private_nid,
 								  private_base,
 								  private_size));
+			WARN_ON(node_private_unregister(private_nid,
+							&pnt_owner));
+		}
 	}
 	/* Pin the module while it owns the node: its pnt_owner is in use. */
 	if (!ret) {
@@ -138,8 +196,11 @@ static int private_remove(void)
 
 	if (!private_online)
 		return -ENOENT;
+	drain_release();
 	ret = offline_and_remove_private_memory(private_nid, private_base,
 						private_size);
+	if (!ret)
+		ret = node_private_unregister(private_nid, &pnt_owner);
 	if (!ret) {
 		private_online = false;
 		module_put(THIS_MODULE);
@@ -147,42 +208,71 @@ static int private_remove(void)
 	return ret;
 }
 
-/*
- * Ordinary driver-managed memory, onlined by the system's default policy:
- * the lab boots with memhp_default_state=online_kernel so that it lands in
- * ZONE_NORMAL like boot RAM and kernel allocations can use it.
- */
-static int control_add(void)
+/* Ordinary driver-managed memory, onlined by the system's default policy. */
+static int ordinary_add(int nid, u64 base, u64 size, bool *online)
 {
 	int ret;
 
-	if (control_online)
+	if (*online)
 		return -EBUSY;
-	if (mhp_get_default_online_type() != MMOP_ONLINE_KERNEL) {
-		pr_err("private_node_test: control needs memhp_default_state=online_kernel\n");
-		return -EOPNOTSUPP;
-	}
-	ret = add_memory_driver_managed(control_nid, control_base,
-					control_size, PNT_RESOURCE, MHP_NONE);
+	ret = add_memory_driver_managed(nid, base, size, PNT_RESOURCE, MHP_NONE);
 	if (!ret) {
-		control_online = true;
+		*online = true;
 		__module_get(THIS_MODULE);
 	}
 	return ret;
 }
 
-static int control_remove(void)
+static int ordinary_remove(u64 base, u64 size, bool *online)
 {
 	int ret;
 
-	if (!control_online)
+	if (!*online)
 		return -ENOENT;
-	ret = offline_and_remove_memory(control_base, control_size);
+	ret = offline_and_remove_memory(base, size);
 	if (!ret) {
-		control_online = false;
+		*online = false;
 		module_put(THIS_MODULE);
 	}
 	return ret;
+}
+
+/*
+ * The control: the lab boots with memhp_default_state=online_kernel so that
+ * it lands in ZONE_NORMAL like boot RAM and kernel allocations can use it.
+ */
+static int control_add(void)
+{
+	if (mhp_get_default_online_type() != MMOP_ONLINE_KERNEL) {
+		pr_err("private_node_test: control needs memhp_default_state=online_kernel\n");
+		return -EOPNOTSUPP;
+	}
+	return ordinary_add(control_nid, control_base, control_size,
+			    &control_online);
+}
+
+static int control_remove(void)
+{
+	return ordinary_remove(control_base, control_size, &control_online);
+}
+
+/*
+ * What dax/kmem does with a region: add it to a node it chose, onlined the
+ * default way. Two regions in one CXL window share a node, so one may come
+ * for a private node.
+ */
+static bool foreign_online;
+
+static int foreign_add(int nid)
+{
+	if (nid < 0 || nid >= MAX_NUMNODES || !node_possible(nid))
+		return -EINVAL;
+	return ordinary_add(nid, foreign_base, foreign_size, &foreign_online);
+}
+
+static int foreign_remove(void)
+{
+	return ordinary_remove(foreign_base, foreign_size, &foreign_online);
 }
 
 struct pnt_range {
@@ -199,6 +289,24 @@ static const struct pnt_range pnt_control = {
 	control_add, control_remove, &control_online
 };
 
+/* The foreign range's file: a node id adds it there, "remove" removes it. */
+static const struct pnt_range pnt_foreign = {
+	NULL, foreign_remove, &foreign_online
+};
+
+/* A debugfs command: @len bytes from user space, stripped, in @cmd. */
+static int read_cmd(const char __user *ubuf, size_t len, char *cmd,
+		    size_t size)
+{
+	if (len >= size)
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
+	strim(cmd);
+	return 0;
+}
+
 static ssize_t range_read(struct file *file, char __user *buf, size_t len,
 			  loff_t *ppos)
 {
@@ -213,25 +321,63 @@ static ssize_t range_write(struct file *file, const char __user *ubuf,
 {
 	const struct pnt_range *r = file->private_data;
 	char cmd[16];
-	int ret;
+	int ret, nid;
 
-	if (len >= sizeof(cmd))
-		return -EINVAL;
-	if (copy_from_user(cmd, ubuf, len))
-		return -EFAULT;
-	cmd[len] = '\0';
-	strim(cmd);
-
+	ret = read_cmd(ubuf, len, cmd, sizeof(cmd));
+	if (ret)
+		return ret;
 	mutex_lock(&pnt_lock);
-	if (!strcmp(cmd, "add"))
+	if (!strcmp(cmd, "add") && r->add)
 		ret = r->add();
 	else if (!strcmp(cmd, "remove"))
 		ret = r->remove();
+	else if (r == &pnt_foreign && !kstrtoint(cmd, 10, &nid))
+		ret = foreign_add(nid);
 	else
 		ret = -EINVAL;
 	mutex_unlock(&pnt_lock);
 	return ret ? ret : len;
 }
+
+static ssize_t drain_read(struct file *file, char __user *buf, size_t len,
+			  loff_t *ppos)
+{
+	char tmp[32];
+	int n;
+
+	mutex_lock(&pnt_lock);
+	n = scnprintf(tmp, sizeof(tmp), "%lu\n", nr_drained);
+	mutex_unlock(&pnt_lock);
+	return simple_read_from_buffer(buf, len, ppos, tmp, n);
+}
+
+static ssize_t drain_write(struct file *file, const char __user *ubuf,
+			   size_t len, loff_t *ppos)
+{
+	char cmd[16];
+	int ret;
+
+	ret = read_cmd(ubuf, len, cmd, sizeof(cmd));
+	if (ret)
+		return ret;
+	mutex_lock(&pnt_lock);
+	if (!strcmp(cmd, "fill"))
+		ret = drain_fill();
+	else if (!strcmp(cmd, "release"))
+		drain_release();
+	else
+		ret = -EINVAL;
+	mutex_unlock(&pnt_lock);
+	return ret ? ret : len;
+}
+
+static const struct file_operations drain_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = drain_read,
+	.write = drain_write,
+	.llseek = default_llseek,
+};
 
 static int counters_show(struct seq_file *m, void *v)
 {
@@ -321,7 +467,7 @@ static struct folio *pnt_migrate_dst(unsigned long mpfn)
 {
 	unsigned int order = mpfn & MIGRATE_PFN_COMPOUND ? PNT_PMD_ORDER : 0;
 	struct page *src = migrate_pfn_to_page(mpfn);
-	gfp_t gfp = GFP_HIGHUSER | GFP_PRIVATE | __GFP_NOWARN;
+	gfp_t gfp = GFP_HIGHUSER | __GFP_THISNODE | __GFP_NOWARN;
 	struct folio *folio;
 
 	if (!src)
@@ -329,7 +475,10 @@ static struct folio *pnt_migrate_dst(unsigned long mpfn)
 	/* No hard work for a huge page: without one, the PMD stays as it is. */
 	if (order)
 		gfp |= __GFP_NORETRY;
-	folio = __folio_alloc_node(gfp, order, private_nid);
+	/* The zonelist selector, where the fault path uses GFP_PRIVATE. */
+	folio = __folio_alloc_zonelist(gfp, order, private_nid, NULL,
+				       alloc_zonelist_for_node(private_nid,
+							       NODE_ALLOC_OWNER));
 	if (!folio)
 		return NULL;
 	if (src)
@@ -462,9 +611,13 @@ static int __init pnt_init(void)
 	debugfs_create_file("private", 0600, pnt_dir, (void *)&pnt_private,
 			    &range_fops);
 	debugfs_create_file("counters", 0600, pnt_dir, NULL, &counters_fops);
+	debugfs_create_file("drain", 0600, pnt_dir, NULL, &drain_fops);
 	if (control_nid != NUMA_NO_NODE && control_size)
 		debugfs_create_file("control", 0600, pnt_dir,
 				    (void *)&pnt_control, &range_fops);
+	if (foreign_size)
+		debugfs_create_file("foreign", 0600, pnt_dir,
+				    (void *)&pnt_foreign, &range_fops);
 	return 0;
 }
 
