@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# The test command: build everything from nothing, boot the lab, run every
-# KUnit suite and kselftest, and end with "N passed, N failed, N skipped".
-# A kernel report on the guest console (WARNING, BUG, Oops, lockdep, ...)
-# counts as one more failed test, whatever the tests said.
+# The test command: build everything from nothing, test the lab scripts on
+# the host, boot the lab, run every KUnit suite and kselftest in the guest
+# and check the guest's console for kernel reports. Every result is a test
+# of one KTAP document, out/boot/results.ktap:
+#   1 lab_scripts          the host-side tests of scripts/ (tools/testing/lab)
+#   2 guest                the guest's KTAP (qemu/plans/tests.sh); "not ok"
+#                          if the guest did not run to the end
+#   3 guest_console_clean  no WARNING, BUG, Oops, KASAN, lockdep, RCU or
+#                          hung-task report on the console or in dmesg
+# kunit.py parse (scripts/summarize-ktap.sh) counts its leaf tests and
+# prints the last line, "N passed, N failed, N skipped"; a test planned but
+# never reported counts as failed. Exits non-zero if any test failed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -10,21 +18,38 @@ s=$LAB_ROOT/scripts
 logs=$LAB_OUT/boot
 start=$(date +%s)
 "$s/prepare-guest.sh" "$LAB_ROOT/qemu/plans/tests.sh"
+mkdir -p "$logs"
 
-boot_ok=1
-"$s/boot.sh" -a "memhp_default_state=online_kernel" -t "${LAB_TIMEOUT:-2700}" \
-	-l "$logs" || boot_ok=0
+lab_ok=ok
+"$LAB_ROOT/tools/testing/lab/run.sh" >"$logs/lab-scripts.log" || lab_ok="not ok"
+
+guest_ok=ok
+"$s/boot.sh" -C -a "memhp_default_state=online_kernel" -t "${LAB_TIMEOUT:-2700}" \
+	-l "$logs" || guest_ok="not ok"
+console_ok=ok
+for log in "$logs/console.log" "$logs/dmesg.log"; do
+	"$s/check-console.sh" "$log" || console_ok="not ok"
+done
 note "total time $(( $(date +%s) - start )) s; logs in $logs"
 
-summary=$("$s/summarize-ktap.sh" "$logs/ktap.log" | tee /dev/stderr | tail -n1) || true
-read -r passed failed skipped < <(echo "$summary" |
-	sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
-[ -n "${passed:-}" ] || { passed=0 failed=1 skipped=0; echo "no test results" >&2; }
-if [ $boot_ok -eq 1 ]; then
-	passed=$((passed + 1))
-else
-	echo "the guest run failed or the kernel reported a problem (see above)" >&2
-	failed=$((failed + 1))
-fi
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+# A document with a failed top-level test fails as a whole.
+has_failure() { tr -d '\r' <"$1" 2>/dev/null | grep -q '^not ok '; }
+if has_failure "$logs/lab-scripts.log"; then lab_ok="not ok"; fi
+if has_failure "$logs/ktap.log"; then guest_ok="not ok"; fi
+
+# nest NAME FILE: FILE's KTAP document as the subtest NAME, one level down.
+nest() {
+	echo "    KTAP version 1"
+	echo "    # Subtest: $1"
+	tr -d '\r' <"$2" | sed -e '1{/^KTAP version /d}' -e 's/^/    /'
+}
+{
+	echo "KTAP version 1"
+	echo "1..3"
+	nest lab_scripts "$logs/lab-scripts.log"
+	echo "$lab_ok 1 lab_scripts"
+	nest guest "$logs/ktap.log"
+	echo "$guest_ok 2 guest"
+	echo "$console_ok 3 guest_console_clean"
+} >"$logs/results.ktap"
+exec "$s/summarize-ktap.sh" "$logs/results.ktap"

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Summarize a KTAP log with the kernel tree's KUnit parser.
+# Count the results of a KTAP document with the kernel tree's KUnit parser.
 # Usage: scripts/summarize-ktap.sh KTAP_LOG
 # Shows kunit.py's per-test output, then as the last line
 #   "N passed, N failed, N skipped"
-# counting leaf test cases; a test the log promised but never reported
-# (a crash, a truncated log) counts as failed. Exits non-zero if any test
-# failed, if the parser found errors, or if the log has no tests.
+# counting leaf tests. A test the document planned but never reported (a
+# crash, a truncated log) counts as failed; a parse error, or a document
+# with no tests at all, makes the count at least one failed. Exits
+# non-zero if anything failed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-# Whatever goes wrong, the last line is still a count.
+# Whatever goes wrong, the last line is still a count, and a failing one.
 fail() {
 	echo "error: $*" >&2
-	echo "0 passed, 0 failed, 0 skipped"
+	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 }
 
@@ -44,9 +45,12 @@ failed = c["failed"] + c["crashed"]
 if c["crashed"]:
     print(f"{c['crashed']} test(s) missing or crashed", file=sys.stderr)
 if c["errors"]:
-    print(f"{c['errors']} KTAP parse error(s)", file=sys.stderr)
+    # A missing test is both crashed and an error: count it once.
+    print(f"{c['errors']} KTAP error(s)", file=sys.stderr)
+    failed = failed or c["errors"]
 if not c["tests"]:
-    print("no tests in the log", file=sys.stderr)
+    print("no tests in the document: counted as failed", file=sys.stderr)
+    failed = max(failed, 1)
 print(f"{c['passed']} passed, {failed} failed, {c['skipped']} skipped")
-sys.exit(1 if failed or c["errors"] or not c["tests"] else 0)
+sys.exit(1 if failed else 0)
 PY
