@@ -6,6 +6,15 @@
 # commits not in the series is kept as private-nodes.bak-DATE). Your tree: a
 # new branch private-nodes from its HEAD. BRANCH=NAME changes the branch name.
 # A patch that does not apply rolls everything back and shows its rejects.
+# Exit status:
+#   0        the series is applied
+#   1        refused, nothing done: not a git tree, not 7.3.x, uncommitted
+#            changes, an unfinished am/rebase/merge, ...; or git am failed for
+#            another reason than the patch (rolled back)
+#   3        the series does not apply: the patch is named, its rejected
+#            hunks shown with the file and line each wanted; rolled back
+#   128+N    killed by signal N (130 Ctrl-C, 143 TERM), this script or its
+#            git am; rolled back
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -75,7 +84,9 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# A signal to us runs its trap as soon as the command in progress returns.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # show_rejects REV PATCH: apply PATCH with --reject in a throwaway worktree
 # at REV (only the files it touches are checked out) and print the rejects.
@@ -92,6 +103,10 @@ show_rejects() {
 		found=1
 		printf '\n--- %s\n' "${rej#"$rejwt"/}" >&2
 		cat "$rej" >&2
+		# file:line of each hunk, from its header @@ -LINE,COUNT +...
+		awk -v f="${rej#"$rejwt"/}" 'BEGIN { sub(/\.rej$/, "", f) }
+			/^@@ -[0-9]/ { split(substr($2, 2), r, ","); n = r[2] == "" || r[2] == 0 ? 1 : r[2]
+				printf "%s:%d: rejected hunk: it wanted lines %d-%d\n", f, r[1], r[1], r[1] + n - 1 }' "$rej" >&2
 	done < <(find "$rejwt" -path "$rejwt/.git" -prune -o -name '*.rej' -type f -print | sort)
 	[ $found -eq 1 ] || echo "(no .rej files: see the errors above)" >&2
 	g worktree remove --force "$rejwt"
@@ -105,16 +120,27 @@ for p in "${patches[@]}"; do
 	rc=0
 	g "${am[@]}" "$p" >"$tmp/am.log" 2>&1 || rc=$?
 	[ $rc -ne 0 ] || continue
-	[ $rc -lt 128 ] || exit 130 # killed by a signal: the EXIT trap rolls back
+	# Not a signal to us: its trap has exited already. Does the patch apply
+	# where git am stopped? If it does, git am failed or was killed on its own.
+	name=${p#"$LAB_PATCHES"/}
+	if g apply --check --cached "$p" 2>/dev/null; then
+		cat "$tmp/am.log" >&2
+		if [ $rc -gt 128 ] && sig=$(kill -l "$rc" 2>/dev/null); then
+			echo "error: git am was killed by SIG$sig on $name" >&2
+			exit "$rc"
+		fi
+		die "git am failed (status $rc) on $name, which applies: see above"
+	fi
 	at=$(g rev-parse HEAD)
 	restore
 	applying=0
 	# git am's messages, less its advice on resuming (it was aborted).
 	grep -v -e '^hint:' -e '^Patch failed at' -e '^When you have resolved' \
 		-e '^If you prefer to skip' -e '^To restore the original branch' "$tmp/am.log" >&2 || true
-	echo "error: patch does not apply: ${p#"$LAB_PATCHES"/}" >&2
+	echo "error: patch does not apply: $name" >&2
 	show_rejects "$at" "$p"
-	die "nothing applied: $tree is back at ${orig_ref:-$orig_sha}"
+	echo "error: the series does not apply: nothing applied, $tree is back at ${orig_ref:-$orig_sha}" >&2
+	exit 3
 done
 new=$(g rev-parse HEAD)
 
