@@ -1,41 +1,92 @@
 #!/bin/sh
-# Guest side of scripts/run-lab.sh: make the lab's DIMM a private node and
-# show that it is isolated. Staged as /lab/run.sh.
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of scripts/run-lab.sh (busybox sh), staged as /lab/run.sh:
+# make the lab's DIMM a private node and show that it is isolated. The
+# demo's whole output, the commands' own output included, goes to the
+# second serial port, which the host prints; the kernel console is logged
+# apart. Each step says what it shows and checks it; the last line says
+# whether every step showed it, and the exit status is non-zero if one
+# did not.
 . /lab/machine.env
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+exec >/dev/ttyS1 2>&1
+
 nodes=/sys/devices/system/node
 pnode=$nodes/node$PRIVATE_NID
-mb() { awk -v f="$1" '$3 == f":" { printf "%d MiB", $4 / 1024 }' "$pnode/meminfo"; }
+tests=/lab/kselftest/private_nodes
+dbg=/sys/kernel/debug/private_node_test
+failed=0 steps=0
 
-insmod /lab/modules/private_node_test.ko private_nid="$PRIVATE_NID" \
+# The node's "Node N <field>: V kB" meminfo value, in MiB.
+mb() { awk -v f="$1" '$3 == f":" { printf "%d", $4 / 1024 }' "$pnode/meminfo"; }
+# check WHAT COMMAND...: run COMMAND, and report whether it showed WHAT.
+check() {
+	what=$1
+	shift
+	steps=$((steps + 1))
+	if "$@"; then
+		echo "   -> yes: $what"
+	else
+		echo "   -> NO: $what"
+		failed=$((failed + 1))
+	fi
+}
+in_list() { case ",$(cat "$nodes/$1")," in *",$2,"*) return 0 ;; esac; return 1; }
+not() { ! "$@"; }
+is_private() { in_list has_private_memory "$PRIVATE_NID" && not in_list has_memory "$PRIVATE_NID"; }
+same() { [ "$1" = "$2" ]; }
+
+echo "== node $PRIVATE_NID: a $PRIVATE_SIZE_MB MiB DIMM at $PRIVATE_BASE that nothing onlined at boot"
+if ! insmod "$tests/test_modules/private_node_test.ko" private_nid="$PRIVATE_NID" \
 	private_base="$PRIVATE_BASE" private_size=$((PRIVATE_SIZE_MB << 20)) ||
-	{ echo "DEMO: cannot load private_node_test.ko"; exit 1; }
-echo add > /sys/kernel/debug/private_node_test/private ||
-	{ echo "DEMO: could not create the private node"; exit 1; }
-
-echo "DEMO: node $PRIVATE_NID is now a private node ($PRIVATE_SIZE_MB MiB at $PRIVATE_BASE)"
-echo "DEMO: has_private_memory = $(cat $nodes/has_private_memory)"
-echo "DEMO: has_memory         = $(cat $nodes/has_memory)   (the private node is not here)"
-echo "DEMO: has_normal_memory  = $(cat $nodes/has_normal_memory)"
-echo "DEMO: node $PRIVATE_NID MemTotal $(mb MemTotal), MemFree $(mb MemFree)"
-echo
-numactl --hardware
-echo
-echo "DEMO: an ordinary task cannot bind to it:"
-if numactl --membind="$PRIVATE_NID" true 2>&1; then
-	echo "DEMO: UNEXPECTED: numactl --membind=$PRIVATE_NID succeeded"
-else
-	echo "DEMO: numactl --membind=$PRIVATE_NID refused, as it should be"
+	! echo add > "$dbg/private"; then
+	echo "RESULT: FAILED: the demo could not create the private node"
+	exit 1
 fi
+echo "its owner (private_node_test.ko) added it: add_private_memory_driver_managed()"
+echo "\$ cat $nodes/has_private_memory $nodes/has_memory"
+cat "$nodes/has_private_memory" "$nodes/has_memory"
+echo "node $PRIVATE_NID MemTotal $(mb MemTotal) MiB, MemFree $(mb MemFree) MiB"
+check "node $PRIVATE_NID is a private node, not ordinary memory" is_private
+
 echo
-echo "DEMO: 256 MiB written to tmpfs; node $PRIVATE_NID does not move:"
-free_before=$(mb MemFree)
-dd if=/dev/zero of=/tmp/fill bs=1M count=256 2>/dev/null
-echo "DEMO: node $PRIVATE_NID MemFree before $free_before, after $(mb MemFree)"
+echo "== the system's view: numactl --hardware"
+numactl --hardware
+
+echo
+echo "== an ordinary task cannot bind to it"
+echo "\$ numactl --membind=$PRIVATE_NID true"
+numactl --membind="$PRIVATE_NID" true
+rc=$?
+echo "(exit status $rc)"
+check "numactl --membind=$PRIVATE_NID is refused" not same "$rc" 0
+
+echo
+echo "== 256 MiB written to tmpfs: does node $PRIVATE_NID give any of it?"
+before=$(mb MemFree)
+dd if=/dev/zero of=/tmp/fill bs=1M count=256
+after=$(mb MemFree)
 rm -f /tmp/fill
+echo "node $PRIVATE_NID MemFree before $before MiB, after $after MiB"
+check "the page cache took nothing from node $PRIVATE_NID" same "$before" "$after"
+
 echo
-echo "DEMO: its owner hands pages out through /dev/private_node_test:"
-/lab/selftests/mmap_test 2>&1 | grep -E '^(ok|not ok|#)' | head -20
+echo "== its owner hands its pages out through /dev/private_node_test"
+echo "\$ $tests/mmap_test -t pages_on_private_node"
+"$tests/mmap_test" -t pages_on_private_node
+check "the owner's mapping is backed by node $PRIVATE_NID" same "$?" 0
+
 echo
-echo "DEMO: removing the private node"
-echo remove > /sys/kernel/debug/private_node_test/private &&
-	echo "DEMO: has_private_memory = '$(cat $nodes/has_private_memory)'"
+echo "== removing the private node"
+echo remove > "$dbg/private"
+echo "\$ cat $nodes/has_private_memory"
+cat "$nodes/has_private_memory"
+check "node $PRIVATE_NID is gone" not in_list has_private_memory "$PRIVATE_NID"
+
+echo
+if [ $failed -eq 0 ]; then
+	echo "RESULT: ok: all $steps steps showed what they set out to show"
+else
+	echo "RESULT: FAILED: $failed of $steps steps did not show what they set out to show"
+fi
+[ $failed -eq 0 ]
