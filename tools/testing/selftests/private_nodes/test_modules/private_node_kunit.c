@@ -117,6 +117,40 @@ static void register_rejects_node_with_cpus(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
 }
 
+/* A node other than the private one with neither memory nor CPUs. */
+static int another_empty_node(void)
+{
+	int nid;
+
+	for_each_node(nid)
+		if (nid != private_nid && NODE_DATA(nid) &&
+		    !node_state(nid, N_CPU) && !node_state(nid, N_MEMORY))
+			return nid;
+	return NUMA_NO_NODE;
+}
+
+/*
+ * One node_private owns one node: its ops are the node's, and releasing
+ * one node would silently take them from the other. The control: another
+ * owner can take the second node.
+ */
+static void register_one_node_per_owner(struct kunit *test)
+{
+	int other = another_empty_node();
+
+	require_range(test);
+	if (other == NUMA_NO_NODE)
+		kunit_skip(test, "no second node without memory and CPUs");
+	KUNIT_ASSERT_EQ(test, node_private_register(private_nid, &owner_a), 0);
+	KUNIT_EXPECT_EQ(test, node_private_register(other, &owner_a), -EBUSY);
+	KUNIT_EXPECT_NULL(test, node_private_owner(other));
+
+	KUNIT_EXPECT_EQ(test, node_private_register(other, &owner_b), 0);
+	KUNIT_EXPECT_PTR_EQ(test, node_private_owner(other), &owner_b);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(other, &owner_b), 0);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
+}
+
 static void register_once_per_node(struct kunit *test)
 {
 	require_range(test);
@@ -327,6 +361,62 @@ static void online_failure_adds_nothing(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, remove_private(&owner_a), 0);
 }
 
+/*
+ * If the blocks that did come online cannot be taken offline again (here
+ * a notifier vetoes offlining the first one, as memory in use would), the
+ * add fails with -ENOTEMPTY and leaves the range and its owner in place:
+ * the node is never ordinary and never ownerless, and an owner that freed
+ * its node_private on a plain failure would not be freeing one mm/ still
+ * uses. The control: the owner then removes the range and releases the
+ * node as usual.
+ */
+static bool veto_rollback;
+
+static int rollback_veto_notifier(struct notifier_block *nb,
+				  unsigned long action, void *arg)
+{
+	struct memory_notify *mn = arg;
+	unsigned long first = PHYS_PFN(private_base);
+	unsigned long last = PHYS_PFN(private_base + private_size -
+				      memory_block_size_bytes());
+
+	if (!READ_ONCE(veto_rollback))
+		return NOTIFY_OK;
+	if (action == MEM_GOING_ONLINE && mn->start_pfn == last)
+		return notifier_from_errno(-EIO);
+	if (action == MEM_GOING_OFFLINE && mn->start_pfn == first)
+		return notifier_from_errno(-EBUSY);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block rollback_veto_nb = {
+	.notifier_call = rollback_veto_notifier,
+};
+
+static void failed_rollback_keeps_owner(struct kunit *test)
+{
+	int ret;
+
+	require_range(test);
+	KUNIT_ASSERT_GE(test, private_size, 2ULL * memory_block_size_bytes());
+	KUNIT_ASSERT_EQ(test, register_memory_notifier(&rollback_veto_nb), 0);
+	WRITE_ONCE(veto_rollback, true);
+	ret = add_private(&owner_a, private_nid, MMOP_ONLINE_KERNEL);
+	WRITE_ONCE(veto_rollback, false);
+	unregister_memory_notifier(&rollback_veto_nb);
+
+	KUNIT_EXPECT_EQ(test, ret, -ENOTEMPTY);
+	KUNIT_EXPECT_PTR_EQ(test, node_private_owner(private_nid), &owner_a);
+	KUNIT_EXPECT_TRUE(test, node_state(private_nid, N_MEMORY_PRIVATE));
+	KUNIT_EXPECT_FALSE(test, node_state(private_nid, N_MEMORY));
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a),
+			-EBUSY);
+
+	KUNIT_EXPECT_EQ(test, remove_private(&owner_a), 0);
+	KUNIT_EXPECT_FALSE(test, node_state(private_nid, N_MEMORY_PRIVATE));
+	KUNIT_EXPECT_NULL(test, node_private_owner(private_nid));
+}
+
 /* --- owner lifetime ---------------------------------------------------- */
 
 static atomic_t lifetime_freed;
@@ -523,10 +613,12 @@ static struct kunit_case registration_cases[] = {
 	KUNIT_CASE(register_rejects_bad_arguments),
 	KUNIT_CASE(register_rejects_node_with_cpus),
 	KUNIT_CASE(register_once_per_node),
+	KUNIT_CASE(register_one_node_per_owner),
 	KUNIT_CASE(hotplug_rejects_bad_arguments),
 	KUNIT_CASE(hotplug_lifecycle),
 	KUNIT_CASE(ordinary_zonelists_unchanged_by_onlining),
 	KUNIT_CASE(online_failure_adds_nothing),
+	KUNIT_CASE(failed_rollback_keeps_owner),
 	KUNIT_CASE(owner_freed_after_release),
 	KUNIT_CASE_SLOW(add_remove_race),
 	{}
