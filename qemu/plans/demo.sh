@@ -37,8 +37,12 @@ is_private() { in_list has_private_memory "$PRIVATE_NID" && not in_list has_memo
 same() { [ "$1" = "$2" ]; }
 
 echo "== node $PRIVATE_NID: a $PRIVATE_SIZE_MB MiB DIMM at $PRIVATE_BASE that nothing onlined at boot"
+# The driver also learns the control range (it adds it only when asked):
+# the test programs the demo runs read the layout from its parameters.
 if ! insmod "$tests/test_modules/private_node_test.ko" private_nid="$PRIVATE_NID" \
-	private_base="$PRIVATE_BASE" private_size=$((PRIVATE_SIZE_MB << 20)) ||
+	private_base="$PRIVATE_BASE" private_size=$((PRIVATE_SIZE_MB << 20)) \
+	control_nid="$CONTROL_NID" control_base="$CONTROL_BASE" \
+	control_size=$((CONTROL_SIZE_MB << 20)) ||
 	! echo add > "$dbg/private"; then
 	echo "RESULT: FAILED: the demo could not create the private node"
 	exit 1
