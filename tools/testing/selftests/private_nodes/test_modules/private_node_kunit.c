@@ -315,7 +315,13 @@ static void ordinary_zonelists_unchanged_by_onlining(struct kunit *test)
  * start or not there at all. The control: without the veto, the same add
  * onlines the range.
  */
-static bool veto_online;
+enum veto {
+	VETO_NONE,
+	VETO_ONLINE,	/* onlining any block of the range */
+	VETO_ROLLBACK,	/* onlining the last block, offlining the first */
+};
+
+static int veto_mode = VETO_NONE;
 
 static int veto_notifier(struct notifier_block *nb, unsigned long action,
 			 void *arg)
@@ -323,10 +329,21 @@ static int veto_notifier(struct notifier_block *nb, unsigned long action,
 	struct memory_notify *mn = arg;
 	unsigned long start = PHYS_PFN(private_base);
 	unsigned long end = PHYS_PFN(private_base + private_size);
+	unsigned long last = end - PHYS_PFN(memory_block_size_bytes());
 
-	if (action == MEM_GOING_ONLINE && READ_ONCE(veto_online) &&
-	    mn->start_pfn < end && mn->start_pfn + mn->nr_pages > start)
-		return notifier_from_errno(-EIO);
+	switch (READ_ONCE(veto_mode)) {
+	case VETO_ONLINE:
+		if (action == MEM_GOING_ONLINE && mn->start_pfn < end &&
+		    mn->start_pfn + mn->nr_pages > start)
+			return notifier_from_errno(-EIO);
+		break;
+	case VETO_ROLLBACK:
+		if (action == MEM_GOING_ONLINE && mn->start_pfn == last)
+			return notifier_from_errno(-EIO);
+		if (action == MEM_GOING_OFFLINE && mn->start_pfn == start)
+			return notifier_from_errno(-EBUSY);
+		break;
+	}
 	return NOTIFY_OK;
 }
 
@@ -334,15 +351,25 @@ static struct notifier_block veto_nb = {
 	.notifier_call = veto_notifier,
 };
 
+/* add_private() of the whole range, with @mode's veto in force. */
+static int add_private_vetoed(struct kunit *test, int mode)
+{
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, register_memory_notifier(&veto_nb), 0);
+	WRITE_ONCE(veto_mode, mode);
+	ret = add_private(&owner_a, private_nid, MMOP_ONLINE_KERNEL);
+	WRITE_ONCE(veto_mode, VETO_NONE);
+	unregister_memory_notifier(&veto_nb);
+	return ret;
+}
+
 static void online_failure_adds_nothing(struct kunit *test)
 {
 	int ret;
 
 	require_range(test);
-	KUNIT_ASSERT_EQ(test, register_memory_notifier(&veto_nb), 0);
-	WRITE_ONCE(veto_online, true);
-	ret = add_private(&owner_a, private_nid, MMOP_ONLINE_KERNEL);
-	WRITE_ONCE(veto_online, false);
+	ret = add_private_vetoed(test, VETO_ONLINE);
 	KUNIT_EXPECT_EQ(test, ret, -EIO);
 	KUNIT_EXPECT_FALSE(test, node_state(private_nid, N_MEMORY_PRIVATE));
 	KUNIT_EXPECT_EQ(test, NODE_DATA(private_nid)->node_present_pages, 0);
@@ -356,7 +383,6 @@ static void online_failure_adds_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, add_private(&owner_a, private_nid,
 					  MMOP_ONLINE_KERNEL), 0);
 	KUNIT_EXPECT_TRUE(test, node_state(private_nid, N_MEMORY_PRIVATE));
-	unregister_memory_notifier(&veto_nb);
 	if (node_private_owner(private_nid) == &owner_a)
 		KUNIT_EXPECT_EQ(test, remove_private(&owner_a), 0);
 }
@@ -370,40 +396,13 @@ static void online_failure_adds_nothing(struct kunit *test)
  * uses. The control: the owner then removes the range and releases the
  * node as usual.
  */
-static bool veto_rollback;
-
-static int rollback_veto_notifier(struct notifier_block *nb,
-				  unsigned long action, void *arg)
-{
-	struct memory_notify *mn = arg;
-	unsigned long first = PHYS_PFN(private_base);
-	unsigned long last = PHYS_PFN(private_base + private_size -
-				      memory_block_size_bytes());
-
-	if (!READ_ONCE(veto_rollback))
-		return NOTIFY_OK;
-	if (action == MEM_GOING_ONLINE && mn->start_pfn == last)
-		return notifier_from_errno(-EIO);
-	if (action == MEM_GOING_OFFLINE && mn->start_pfn == first)
-		return notifier_from_errno(-EBUSY);
-	return NOTIFY_OK;
-}
-
-static struct notifier_block rollback_veto_nb = {
-	.notifier_call = rollback_veto_notifier,
-};
-
 static void failed_rollback_keeps_owner(struct kunit *test)
 {
 	int ret;
 
 	require_range(test);
 	KUNIT_ASSERT_GE(test, private_size, 2ULL * memory_block_size_bytes());
-	KUNIT_ASSERT_EQ(test, register_memory_notifier(&rollback_veto_nb), 0);
-	WRITE_ONCE(veto_rollback, true);
-	ret = add_private(&owner_a, private_nid, MMOP_ONLINE_KERNEL);
-	WRITE_ONCE(veto_rollback, false);
-	unregister_memory_notifier(&rollback_veto_nb);
+	ret = add_private_vetoed(test, VETO_ROLLBACK);
 
 	KUNIT_EXPECT_EQ(test, ret, -ENOTEMPTY);
 	KUNIT_EXPECT_PTR_EQ(test, node_private_owner(private_nid), &owner_a);
