@@ -228,6 +228,9 @@ static void hotplug_lifecycle(struct kunit *test)
 #ifdef CONFIG_COMPACTION
 	KUNIT_EXPECT_NULL(test, NODE_DATA(private_nid)->kcompactd);
 #endif
+	/* Yet it reads as idle to the allocator, not as a busy kswapd. */
+	KUNIT_EXPECT_TRUE(test,
+			  waitqueue_active(&NODE_DATA(private_nid)->kswapd_wait));
 
 	/* Unregister while memory is online, or a second owner: refused. */
 	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a),
@@ -246,6 +249,9 @@ static void hotplug_lifecycle(struct kunit *test)
 			0);
 	KUNIT_EXPECT_FALSE(test, node_state(private_nid, N_MEMORY_PRIVATE));
 	KUNIT_EXPECT_FALSE(test, node_state(private_nid, N_MEMORY));
+	/* Nothing of the owner's stays queued on the node. */
+	KUNIT_EXPECT_FALSE(test,
+			   waitqueue_active(&NODE_DATA(private_nid)->kswapd_wait));
 	/* A range that is no longer there cannot be removed again. */
 	KUNIT_EXPECT_EQ(test, offline_and_remove_private_memory(private_nid,
 								private_base,
