@@ -798,6 +798,40 @@ TEST_F_TIMEOUT(services, mlock_onfault_anon, 120)
 }
 
 /*
+ * munmap() of a VM_LOCKED range hands each folio to munlock_vma_folio().
+ * The private folios were never mlocked, so they must not be parked in
+ * this CPU's munlock batch (patch 6): the batch would hold them, and
+ * their owner's free_folio call, until something drains it. Here the
+ * owner hears of every free before munmap() returns, with nothing drained
+ * in between; NR_LOCKED_UNMAP pages would sit in the batch without filling
+ * it. Control: the same range unmapped without mlock() is freed at once
+ * too, so the count is not late for another reason.
+ */
+#define NR_LOCKED_UNMAP	16
+
+TEST_F_TIMEOUT(services, munmap_locked_frees_at_once, 120)
+{
+	struct pnt_counters before, after;
+	struct range r, ctl;
+
+	ASSERT_EQ(0, anon_private_map(&ctl, self->fd, NR_LOCKED_UNMAP, false,
+				      24, false));
+	ASSERT_EQ(0, anon_private_map(&r, self->fd, NR_LOCKED_UNMAP, false,
+				      25, false));
+	ASSERT_EQ(0, pnt_counters_read(&before));
+	range_unmap(&ctl);
+	ASSERT_EQ(0, pnt_counters_read(&after));
+	EXPECT_EQ(NR_LOCKED_UNMAP, after.freed_folios - before.freed_folios);
+
+	ASSERT_EQ(0, mlock(r.addr, r.len));
+	EXPECT_EQ(1, vma_flag(r.addr, "lo"));
+	before = after;
+	range_unmap(&r);
+	ASSERT_EQ(0, pnt_counters_read(&after));
+	EXPECT_EQ(NR_LOCKED_UNMAP, after.freed_folios - before.freed_folios);
+}
+
+/*
  * Order-9 private folios: the driver fills PMD-aligned holes with them and
  * they are mapped by PMDs (every page is part of a THP). munmap() frees
  * each as one folio of 512 pages, reported once, and nothing is split.
