@@ -126,10 +126,14 @@ int pnt_counters_read(struct pnt_counters *c)
 	static const char *const keys[] = {
 		"allocated", "freed_folios", "freed_pages",
 		"split_new", "split_done", "split_bad",
+		"migrate_to_calls", "migrate_to_folios", "folio_migrate_in",
+		"folio_migrate_out", "folio_migrate_bad",
 	};
 	long *vals[] = {
 		&c->allocated, &c->freed_folios, &c->freed_pages,
 		&c->split_new, &c->split_done, &c->split_bad,
+		&c->migrate_to_calls, &c->migrate_to_folios, &c->migrate_in,
+		&c->migrate_out, &c->migrate_bad,
 	};
 	char buf[512], key[32], *line, *save = NULL;
 	unsigned int i, found = 0;
@@ -170,6 +174,25 @@ long pnt_migrate(int fd, void *addr, size_t len, bool huge)
 int pnt_counters_reset(void)
 {
 	return write_text(PNT_DEBUGFS "/counters", "0");
+}
+
+int pnt_private_with_ops(unsigned long flags)
+{
+	char buf[32];
+	long known;
+	int ret;
+
+	ret = read_param("np_ops_supported", &known);
+	if (ret)
+		return ret;
+	if (flags & ~(unsigned long)known)
+		return -EOPNOTSUPP;
+	ret = pnt_range_ensure("private", false);
+	if (ret)
+		return ret;
+	snprintf(buf, sizeof(buf), "%lu", flags);
+	ret = write_text(PNT_PARAMS "/np_ops", buf);
+	return ret ? ret : pnt_range_write("private", "add");
 }
 
 int pnt_range_write(const char *range, const char *cmd)

@@ -50,6 +50,11 @@ struct pnt_counters {
 	long split_new;		/* folio_split callbacks with a new folio */
 	long split_done;	/* folio_split callbacks ending a split */
 	long split_bad;		/* callbacks with folios not of one private folio */
+	long migrate_to_calls;	/* migrate_to callbacks */
+	long migrate_to_folios;	/* folios they migrated */
+	long migrate_in;	/* pages that folio_migrate saw arrive */
+	long migrate_out;	/* pages that folio_migrate saw leave */
+	long migrate_bad;	/* folio_migrate calls with unlocked or unlike folios */
 };
 int pnt_counters_read(struct pnt_counters *c);
 int pnt_counters_reset(void);
@@ -60,6 +65,16 @@ int pnt_counters_reset(void);
  * order-9 folios. The number of pages moved, or a negative errno.
  */
 long pnt_migrate(int fd, void *addr, size_t len, bool huge);
+
+/* NP_OPS_* flags, as in include/linux/node_private.h. */
+#define NP_OPS_MIGRATION	(1UL << 0)
+
+/*
+ * Bring the private range up with the owner opted into @flags (np_ops):
+ * remove it if it is online, set the flags, add it. 0 or -errno; -EOPNOTSUPP
+ * if the kernel does not know one of @flags (np_ops_supported).
+ */
+int pnt_private_with_ops(unsigned long flags);
 
 /* @range is "private" or "control"; @cmd is "add" or "remove". */
 int pnt_range_write(const char *range, const char *cmd);

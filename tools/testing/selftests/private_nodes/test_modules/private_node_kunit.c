@@ -1058,6 +1058,135 @@ static void ops_set_and_clear_once(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(owner_a.ops));
 }
 
+static int noop_migrate_to(struct list_head *folios, int nid,
+			   enum migrate_mode mode, enum migrate_reason reason,
+			   unsigned int *nr_succeeded)
+{
+	return 0;
+}
+
+static void noop_folio_migrate(struct folio *src, struct folio *dst)
+{
+}
+
+/* Each NP_OPS_* flag needs its callbacks; the control has them all. */
+static void ops_flags_need_callbacks(struct kunit *test)
+{
+	static const struct node_private_ops no_migrate_to = {
+		.folio_migrate = noop_folio_migrate,
+		.flags = NP_OPS_MIGRATION,
+	};
+	static const struct node_private_ops no_folio_migrate = {
+		.migrate_to = noop_migrate_to,
+		.flags = NP_OPS_MIGRATION,
+	};
+	static const struct node_private_ops migration = {
+		.migrate_to = noop_migrate_to,
+		.folio_migrate = noop_folio_migrate,
+		.flags = NP_OPS_MIGRATION,
+	};
+
+	require_range(test);
+	KUNIT_ASSERT_EQ(test, node_private_register(private_nid, &owner_a), 0);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &no_migrate_to),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
+						   &no_folio_migrate), -EINVAL);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(owner_a.ops));
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &migration), 0);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
+}
+
+/* A migrate_to that sleeps until the test lets it return. */
+static DECLARE_COMPLETION(migrate_entered);
+static DECLARE_COMPLETION(migrate_release);
+static DECLARE_COMPLETION(clear_returned);
+static DECLARE_COMPLETION(migrate_returned);
+static bool cleared_under_callback;
+/* Static: a thread the test gave up on may still write them. */
+static int migrate_ret, clear_ret;
+
+static int blocking_migrate_to(struct list_head *folios, int nid,
+			       enum migrate_mode mode,
+			       enum migrate_reason reason,
+			       unsigned int *nr_succeeded)
+{
+	complete(&migrate_entered);
+	wait_for_completion(&migrate_release);
+	cleared_under_callback = completion_done(&clear_returned);
+	return 0;
+}
+
+static const struct node_private_ops blocking_ops = {
+	.migrate_to = blocking_migrate_to,
+	.folio_migrate = noop_folio_migrate,
+	.flags = NP_OPS_MIGRATION,
+};
+
+static int migrate_to_thread(void *arg)
+{
+	LIST_HEAD(folios);
+
+	migrate_ret = node_private_migrate_to(&folios, private_nid,
+					      MIGRATE_SYNC, MR_SYSCALL, NULL);
+	complete(&migrate_returned);
+	return 0;
+}
+
+static int clear_ops_thread(void *arg)
+{
+	clear_ret = node_private_clear_ops(private_nid, &blocking_ops);
+	complete(&clear_returned);
+	return 0;
+}
+
+/*
+ * node_private_clear_ops() returns only once a migrate_to callback that
+ * was running has returned (it may sleep, so RCU cannot cover it). The
+ * control: once cleared, mm/ no longer calls migrate_to (-ENODEV).
+ */
+static void clear_ops_waits_for_migrate_to(struct kunit *test)
+{
+	struct task_struct *a, *b;
+	LIST_HEAD(folios);
+
+	require_range(test);
+	migrate_ret = clear_ret = -1;
+	reinit_completion(&migrate_entered);
+	reinit_completion(&migrate_release);
+	reinit_completion(&clear_returned);
+	reinit_completion(&migrate_returned);
+	KUNIT_ASSERT_EQ(test, node_private_register(private_nid, &owner_a), 0);
+	KUNIT_ASSERT_EQ(test, node_private_set_ops(private_nid, &blocking_ops),
+			0);
+
+	a = kthread_run(migrate_to_thread, NULL, "pnk_migrate_to");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&migrate_entered,
+							  10 * HZ), 0);
+	b = kthread_run(clear_ops_thread, NULL, "pnk_clear_ops");
+	if (IS_ERR(b)) {
+		complete(&migrate_release);
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(b));
+		return;
+	}
+	/* A second is ample for RCU alone; the callback still sleeps. */
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&clear_returned, HZ),
+			0);
+	complete(&migrate_release);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&clear_returned,
+							  30 * HZ), 0);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&migrate_returned,
+							  30 * HZ), 0);
+	KUNIT_EXPECT_FALSE(test, cleared_under_callback);
+	KUNIT_EXPECT_EQ(test, clear_ret, 0);
+	KUNIT_EXPECT_EQ(test, migrate_ret, 0);
+	KUNIT_EXPECT_EQ(test, node_private_migrate_to(&folios, private_nid,
+						      MIGRATE_SYNC, MR_SYSCALL,
+						      NULL), -ENODEV);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
+}
+
 /*
  * folio_is_private_managed() is true for a folio on the private node and
  * for a ZONE_DEVICE folio (here a struct page set up as memremap_pages()
@@ -1105,6 +1234,8 @@ static struct kunit_case ops_cases[] = {
 	KUNIT_CASE(ops_need_an_owner),
 	KUNIT_CASE(ops_rejects_bad_arguments),
 	KUNIT_CASE(ops_set_and_clear_once),
+	KUNIT_CASE(ops_flags_need_callbacks),
+	KUNIT_CASE(clear_ops_waits_for_migrate_to),
 	KUNIT_CASE(predicate_on_each_kind_of_folio),
 	{}
 };

@@ -34,11 +34,20 @@
  *                     the private node: "allocated N\nfreed_folios N\n
  *                     freed_pages N\nsplit_new N\nsplit_done N\n
  *                     split_bad N\n" (split_bad: callbacks whose folios
- *                     were not parts of one private folio);
- *                     write anything to reset them
+ *                     were not parts of one private folio), then
+ *                     "migrate_to_calls N\nmigrate_to_folios N\n
+ *                     folio_migrate_in N\nfolio_migrate_out N\n
+ *                     folio_migrate_bad N\n" (pages that arrived on or
+ *                     left the node; bad: folios not locked, or whose
+ *                     data differ); write anything to reset them
+ *
+ * The NP_OPS_* services the owner opts into are the module parameter
+ * np_ops, read when the private range is added; np_ops_supported shows
+ * the flags this kernel knows.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/memory.h>
 #include <linux/memory_hotplug.h>
 #include <linux/migrate.h>
@@ -75,6 +84,12 @@ MODULE_PARM_DESC(foreign_base, "Physical base of the foreign range");
 static unsigned long long foreign_size;
 module_param(foreign_size, ullong, 0444);
 MODULE_PARM_DESC(foreign_size, "Size of the foreign range in bytes");
+static unsigned long np_ops;
+module_param(np_ops, ulong, 0644);
+MODULE_PARM_DESC(np_ops, "NP_OPS_* flags to register, read when the private range is added");
+static unsigned long np_ops_supported = NP_OPS_ALL;
+module_param(np_ops_supported, ulong, 0444);
+MODULE_PARM_DESC(np_ops_supported, "NP_OPS_* flags this kernel knows");
 
 /* A PMD's worth of base pages, for THP-sized private folios. */
 #define PNT_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
@@ -87,6 +102,8 @@ static struct node_private pnt_owner;
 /* What the owner hands out, and hears back through its callbacks. */
 static atomic_long_t nr_allocated, nr_freed_folios, nr_freed_pages;
 static atomic_long_t nr_split_new, nr_split_done, nr_split_bad;
+static atomic_long_t nr_migrate_to_calls, nr_migrate_to_folios;
+static atomic_long_t nr_migrate_in, nr_migrate_out, nr_migrate_bad;
 
 static void pnt_free_folio(struct folio *folio)
 {
@@ -116,9 +133,57 @@ static void pnt_folio_split(struct folio *folio, struct folio *new_folio)
 		atomic_long_inc(&nr_split_bad);
 }
 
-static const struct node_private_ops pnt_ops = {
+/* mm/ moves folios onto the node: allocate them here, as a driver would. */
+static int pnt_migrate_to(struct list_head *folios, int nid,
+			  enum migrate_mode mode, enum migrate_reason reason,
+			  unsigned int *nr_succeeded)
+{
+	unsigned int nr = 0;
+	int ret;
+
+	atomic_long_inc(&nr_migrate_to_calls);
+	ret = node_private_migrate_folios(&pnt_owner, folios, nid,
+					  GFP_HIGHUSER_MOVABLE,
+					  mode, reason, &nr);
+	atomic_long_add(nr, &nr_migrate_to_folios);
+	if (nr_succeeded)
+		*nr_succeeded += nr;
+	return ret;
+}
+
+/* Both folios are locked, and @dst holds @src's data. */
+static bool pnt_migrate_sane(struct folio *src, struct folio *dst)
+{
+	void *a, *b;
+	bool same;
+
+	if (!folio_test_locked(src) || !folio_test_locked(dst) ||
+	    folio_nr_pages(src) != folio_nr_pages(dst))
+		return false;
+	a = kmap_local_folio(src, 0);
+	b = kmap_local_folio(dst, 0);
+	same = !memcmp(a, b, PAGE_SIZE);
+	kunmap_local(b);
+	kunmap_local(a);
+	return same;
+}
+
+static void pnt_folio_migrate(struct folio *src, struct folio *dst)
+{
+	if (folio_nid(dst) == private_nid)
+		atomic_long_add(folio_nr_pages(dst), &nr_migrate_in);
+	if (folio_nid(src) == private_nid)
+		atomic_long_add(folio_nr_pages(src), &nr_migrate_out);
+	if (!pnt_migrate_sane(src, dst))
+		atomic_long_inc(&nr_migrate_bad);
+}
+
+/* Its flags are np_ops, set when the private range is added. */
+static struct node_private_ops pnt_ops = {
 	.free_folio = pnt_free_folio,
 	.folio_split = pnt_folio_split,
+	.migrate_to = pnt_migrate_to,
+	.folio_migrate = pnt_folio_migrate,
 };
 
 static bool private_online, control_online;
@@ -168,6 +233,8 @@ static int private_add(void)
 
 	if (private_online)
 		return -EBUSY;
+	/* Not in use: the node has no owner, so nothing reads the ops. */
+	pnt_ops.flags = READ_ONCE(np_ops);
 	ret = add_private_memory_driver_managed(private_nid, private_base,
 						private_size, PNT_RESOURCE,
 						MHP_NONE, MMOP_ONLINE_KERNEL,
@@ -389,6 +456,13 @@ static int counters_show(struct seq_file *m, void *v)
 		   atomic_long_read(&nr_split_new),
 		   atomic_long_read(&nr_split_done),
 		   atomic_long_read(&nr_split_bad));
+	seq_printf(m, "migrate_to_calls %ld\nmigrate_to_folios %ld\n",
+		   atomic_long_read(&nr_migrate_to_calls),
+		   atomic_long_read(&nr_migrate_to_folios));
+	seq_printf(m, "folio_migrate_in %ld\nfolio_migrate_out %ld\nfolio_migrate_bad %ld\n",
+		   atomic_long_read(&nr_migrate_in),
+		   atomic_long_read(&nr_migrate_out),
+		   atomic_long_read(&nr_migrate_bad));
 	return 0;
 }
 
@@ -406,6 +480,11 @@ static ssize_t counters_write(struct file *file, const char __user *ubuf,
 	atomic_long_set(&nr_split_new, 0);
 	atomic_long_set(&nr_split_done, 0);
 	atomic_long_set(&nr_split_bad, 0);
+	atomic_long_set(&nr_migrate_to_calls, 0);
+	atomic_long_set(&nr_migrate_to_folios, 0);
+	atomic_long_set(&nr_migrate_in, 0);
+	atomic_long_set(&nr_migrate_out, 0);
+	atomic_long_set(&nr_migrate_bad, 0);
 	return len;
 }
 
