@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of scripts/run-lab.sh (busybox sh), staged as /lab/run.sh:
-# make the lab's DIMM a private node and show that it is isolated. The
+# make the lab's DIMM a private node, show that it is isolated, then let
+# its owner open it to memory policies and run the cover letter's TL;DR. The
 # demo's whole output, the commands' own output included, goes to the
 # second serial port, which the host prints; the kernel console is logged
 # apart. Each step says what it shows and checks it; the last line says
@@ -79,6 +80,23 @@ echo "== its owner hands its pages out through /dev/private_node_test"
 echo "\$ $tests/mmap_test -t pages_on_private_node"
 "$tests/mmap_test" -t pages_on_private_node
 check "the owner's mapping is backed by node $PRIVATE_NID" same "$?" 0
+
+echo
+echo "== its owner opts in: NP_OPS_MIGRATION | NP_OPS_MEMPOLICY (np_ops=3)"
+# The flags are read when the range is added.
+echo remove > "$dbg/private" && echo 3 > /sys/module/private_node_test/parameters/np_ops &&
+	echo add > "$dbg/private"
+echo "\$ cat $nodes/has_memory"
+cat "$nodes/has_memory"
+check "node $PRIVATE_NID is listed for memory policies" in_list has_memory "$PRIVATE_NID"
+echo "\$ numactl --membind=$PRIVATE_NID mempolicy_optin_test --pnt-hog 64M $PRIVATE_NID"
+echo "(prints: pages on node $PRIVATE_NID, pages allocated)"
+hog=$(numactl --membind="$PRIVATE_NID" "$tests/mempolicy_optin_test" --pnt-hog $((64 << 20)) "$PRIVATE_NID")
+echo "$hog"
+check "numactl --membind=$PRIVATE_NID runs a program there" same "$hog" "16384 16384"
+echo "\$ mempolicy_optin_test --pnt-tldr $PRIVATE_NID"
+"$tests/mempolicy_optin_test" --pnt-tldr "$PRIVATE_NID"
+check "mbind() and fault onto it, malloc() never there, move_pages() onto it" same "$?" 0
 
 echo
 echo "== removing the private node"

@@ -12,7 +12,9 @@
  * FINAL_HEADROOM above its low watermark and lowmem reserves (the
  * "headroom", from /proc/zoneinfo): anonymous memory bound to the node
  * down to BAND_KB of headroom, then that band with negative dentries made
- * on the node's CPU. The test then runs on the CPU of the first DRAM node
+ * on the node's CPU. Under KASAN, reclaimed dentries first fill its
+ * quarantine (1/32 of DRAM) and free no page until it is full, so the
+ * private half's bands are wider by the quarantine's size. The test then runs on the CPU of the first DRAM node
  * and its workload (32 MiB of memory, or 20000 inodes and dentries)
  * exceeds what is left above the low watermarks:
  *   - a node in the zonelists gets the overflow from the fast path: the
@@ -82,6 +84,42 @@ FIXTURE(isolation) {
 	bool active;		/* a half is set up */
 };
 
+/* Does the running kernel have KASAN? (Its report function is a symbol.) */
+static bool kernel_has_kasan(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, " kasan_report\n") != NULL;
+	fclose(f);
+	return found;
+}
+
+/*
+ * The reclaimable band of each DRAM node with CPUs, in kB. KASAN holds
+ * freed slab objects in a quarantine of up to 1/32 of the memory that
+ * totalram_pages() counts (the DRAM nodes) before their pages go back:
+ * the private half, whose workload must fit by reclaim, gets that much
+ * more. The control half must not: the control node takes what DRAM
+ * cannot, and a wider band lets kswapd keep DRAM above its watermarks.
+ */
+static long band_kb(unsigned long dram, bool control)
+{
+	long quarantine = 0;
+	int n;
+
+	if (control || !kernel_has_kasan())
+		return BAND_KB;
+	for (n = 0; n < (int)MASK_BITS; n++)
+		if (dram & (1UL << n))
+			quarantine += node_meminfo_kb(n, "MemTotal") / 32;
+	return BAND_KB + quarantine;
+}
+
 static const char *range_name(bool control)
 {
 	return control ? "control" : "private";
@@ -132,7 +170,7 @@ static void isolation_begin(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(isolation) *self, bool control)
 {
 	unsigned long cpus, dram;
-	long dentries;
+	long dentries, band;
 	int n;
 
 	memset(&self->t, 0, sizeof(self->t));
@@ -145,6 +183,8 @@ static void isolation_begin(struct __test_metadata *_metadata,
 				  &self->t));
 	dram = self->t.dram;
 	cpus = self->t.cpus;
+	band = band_kb(dram, control);
+	TH_LOG("reclaimable band: %ld kB per node", band);
 
 	/*
 	 * Anonymous memory first, the local node last (the others' page
@@ -155,11 +195,11 @@ static void isolation_begin(struct __test_metadata *_metadata,
 		if (!(dram & (1UL << n)) || n == self->t.local)
 			continue;
 		ASSERT_EQ(0, pressure_fill(&self->fill[n], n, cpus & (1UL << n) ?
-					   FINAL_HEADROOM_KB + BAND_KB :
+					   FINAL_HEADROOM_KB + band :
 					   FINAL_HEADROOM_KB));
 	}
 	ASSERT_EQ(0, pressure_fill(&self->fill[self->t.local], self->t.local,
-				   FINAL_HEADROOM_KB + BAND_KB));
+				   FINAL_HEADROOM_KB + band));
 	/* Then the reclaimable band, on each node's own CPUs. */
 	for (n = 0; n < (int)MASK_BITS; n++) {
 		if (!(dram & cpus & (1UL << n)) || n == self->t.local)

@@ -767,12 +767,87 @@ static int hog_main(int argc, char **argv)
 	return 0;
 }
 
+/* Fresh anonymous base pages, written. */
+static char *tldr_map(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, len, MADV_NOHUGEPAGE);
+	return p;
+}
+
+/* --pnt-tldr NID: see lib.h. */
+static int tldr_main(int argc, char **argv)
+{
+	size_t i, n = TLDR_PAGES, len = TLDR_PAGES * psize();
+	int nodes[TLDR_PAGES], status[TLDR_PAGES], nid, bad = 0;
+	size_t big = 256 * MIB;
+	void *pages[TLDR_PAGES];
+	unsigned long mask;
+	char *p;
+	long on;
+
+	if (argc != 3)
+		return 2;
+	nid = atoi(argv[2]);
+	mask = 1UL << nid;
+
+	p = tldr_map(len);
+	if (!p)
+		return 2;
+	if (mbind(p, len, MPOL_BIND, &mask, MASK_MAXNODE, 0)) {
+		printf("mbind(MPOL_BIND, node %d): %s\n", nid, strerror(errno));
+		bad++;
+	} else {
+		touch_pages(p, len);
+		on = pages_on_node(p, len, nid);
+		printf("mbind(MPOL_BIND, node %d), then fault: %ld of %zu pages on node %d\n",
+		       nid, on, n, nid);
+		bad += on != (long)n;
+	}
+
+	p = malloc(big);
+	if (!p)
+		return 2;
+	memset(p, 1, big);
+	on = pages_on_node(p, big, nid);
+	printf("malloc(256 MiB), written: %ld of %lu pages on node %d\n",
+	       on, big / psize(), nid);
+	bad += on != 0;
+	free(p);
+
+	p = tldr_map(len);
+	if (!p)
+		return 2;
+	touch_pages(p, len);
+	for (i = 0; i < n; i++) {
+		pages[i] = p + i * psize();
+		nodes[i] = nid;
+	}
+	if (move_pages(0, n, pages, nodes, status, MPOL_MF_MOVE)) {
+		printf("move_pages() to node %d: %s\n", nid, strerror(errno));
+		bad++;
+	} else {
+		on = pages_on_node(p, len, nid);
+		printf("move_pages() to node %d: %ld of %zu pages on node %d\n",
+		       nid, on, n, nid);
+		bad += on != (long)n;
+	}
+	fflush(stdout);
+	return bad ? 1 : 0;
+}
+
 int pnt_helper_main(int argc, char **argv)
 {
 	if (!strcmp(argv[1], "--pnt-true"))
 		return 0;
 	if (!strcmp(argv[1], "--pnt-hog"))
 		return hog_main(argc, argv);
+	if (!strcmp(argv[1], "--pnt-tldr"))
+		return tldr_main(argc, argv);
 	fprintf(stderr, "unknown helper mode %s\n", argv[1]);
 	return 2;
 }

@@ -68,6 +68,7 @@ long pnt_migrate(int fd, void *addr, size_t len, bool huge);
 
 /* NP_OPS_* flags, as in include/linux/node_private.h. */
 #define NP_OPS_MIGRATION	(1UL << 0)
+#define NP_OPS_MEMPOLICY	(1UL << 1)
 
 /*
  * Bring the private range up with the owner opted into @flags (np_ops):
@@ -191,7 +192,13 @@ int run_capture(char *const argv[], char *out, size_t len);
  *   --pnt-true            exit 0 (a command for numactl to run)
  *   --pnt-hog BYTES NID   allocate BYTES, print "<pages on NID> <pages>",
  *                         hold the memory until stdin is closed
+ *   --pnt-tldr NID        the cover letter's TL;DR, one line each: mbind()
+ *                         TLDR_PAGES pages to NID and fault them there;
+ *                         malloc() 256 MiB, none of it on NID; move_pages()
+ *                         TLDR_PAGES pages onto NID. Exit 0 if all three
+ *                         did, 1 if not
  */
+#define TLDR_PAGES	64
 int pnt_helper_main(int argc, char **argv);
 
 #define PNT_HARNESS_MAIN						\

@@ -1080,10 +1080,16 @@ static void ops_flags_need_callbacks(struct kunit *test)
 		.migrate_to = noop_migrate_to,
 		.flags = NP_OPS_MIGRATION,
 	};
-	static const struct node_private_ops migration = {
+	static const struct node_private_ops all = {
 		.migrate_to = noop_migrate_to,
 		.folio_migrate = noop_folio_migrate,
-		.flags = NP_OPS_MIGRATION,
+		.flags = NP_OPS_MIGRATION | NP_OPS_MEMPOLICY,
+	};
+	/* mbind() moves pages: MEMPOLICY needs MIGRATION. */
+	static const struct node_private_ops mempolicy_alone = {
+		.migrate_to = noop_migrate_to,
+		.folio_migrate = noop_folio_migrate,
+		.flags = NP_OPS_MEMPOLICY,
 	};
 
 	require_range(test);
@@ -1092,8 +1098,10 @@ static void ops_flags_need_callbacks(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
 						   &no_folio_migrate), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
+						   &mempolicy_alone), -EINVAL);
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(owner_a.ops));
-	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &migration), 0);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &all), 0);
 	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
 }
 
