@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The lab command: build everything from nothing, boot the lab machine,
-# make node 2 a private node and show that it is isolated
+# make node 2 a private node, show that it is isolated, then opt it into
+# migration and memory policies and run the cover letter's TL;DR
 # (qemu/plans/demo.sh). Prints the demo's whole output, which ends with
 # one line saying whether every step showed what it set out to show, and
 # exits non-zero if one did not. The kernel console is in out/lab/.

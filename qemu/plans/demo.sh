@@ -32,7 +32,13 @@ check() {
 		failed=$((failed + 1))
 	fi
 }
-in_list() { case ",$(cat "$nodes/$1")," in *",$2,"*) return 0 ;; esac; return 1; }
+# in_list FILE NID: is NID in the node list FILE holds ("0-2,4")?
+in_list() {
+	for r in $(tr , ' ' <"$nodes/$1"); do
+		[ "$2" -ge "${r%-*}" ] && [ "$2" -le "${r#*-}" ] && return 0
+	done
+	return 1
+}
 not() { ! "$@"; }
 is_private() { in_list has_private_memory "$PRIVATE_NID" && not in_list has_memory "$PRIVATE_NID"; }
 same() { [ "$1" = "$2" ]; }
