@@ -10,5 +10,5 @@ set -euo pipefail
 export LAB_FRAGMENTS="$LAB_FRAGMENTS kasan"
 export LAB_BUILD=${LAB_BUILD_KASAN:-$LAB_CACHE/build-kasan}
 export LAB_OUT=$LAB_OUT/kasan
-export LAB_TIMEOUT=${LAB_TIMEOUT:-5400}
+export LAB_TIMEOUT=${LAB_TIMEOUT:-9000}
 exec "$LAB_ROOT/scripts/run-tests.sh"

@@ -14,9 +14,15 @@
  * down to BAND_KB of headroom, then that band with negative dentries made
  * on the node's CPU. Under KASAN, reclaimed dentries first fill its
  * quarantine (1/32 of DRAM) and free no page until it is full, so the
- * private half's bands are wider by the quarantine's size. The test then runs on the CPU of the first DRAM node
- * and its workload (32 MiB of memory, or 20000 inodes and dentries)
- * exceeds what is left above the low watermarks:
+ * private half's bands are wider by the quarantine's size. Watermark
+ * boosting (vm.watermark_boost_factor) is off while the fixture runs: a
+ * boost raises a node's watermarks by up to 1.5 times its high watermark
+ * after the fill has measured them, and a node filled with anonymous
+ * memory (the control range, when it cannot be removed) then sits below
+ * its boosted min with nothing to reclaim, and a bound fill goes OOM.
+ * The test then runs on the CPU of the first DRAM node and its workload
+ * (32 MiB of memory, or 20000 inodes and dentries) exceeds what is left
+ * above the low watermarks:
  *   - a node in the zonelists gets the overflow from the fast path: the
  *     control node does, a leaking private node would;
  *   - with no such node the allocator reclaims the dentries and the
@@ -61,6 +67,7 @@
 #define HPAGE			(2 * MIB)
 /* Least a control node must take of a kernel workload to count. */
 #define CONTROL_MIN_KB		1024L
+#define BOOST_FACTOR		"/proc/sys/vm/watermark_boost_factor"
 
 /* The node a test watches, and the ordinary nodes around it. */
 struct target {
@@ -82,6 +89,7 @@ FIXTURE(isolation) {
 	char mnt[64];		/* the workload's mount, if any */
 	bool control;		/* this half's target is the control range */
 	bool active;		/* a half is set up */
+	char boost[16];		/* vm.watermark_boost_factor to restore */
 };
 
 /* Does the running kernel have KASAN? (Its report function is a symbol.) */
@@ -252,17 +260,22 @@ static void isolation_end(struct __test_metadata *_metadata,
 FIXTURE_SETUP(isolation)
 {
 	self->active = false;
+	self->boost[0] = '\0';
 	if (!pnt_driver_loaded())
 		SKIP(return, "private_node_test.ko is not loaded");
 	ASSERT_EQ(0, pnt_config(&self->cfg));
 	ASSERT_NE(-ENOENT, pnt_range_state("control"))
 		TH_LOG("the driver has no control range");
+	ASSERT_LE(0, read_text(BOOST_FACTOR, self->boost, sizeof(self->boost)));
+	ASSERT_EQ(0, write_text(BOOST_FACTOR, "0"));
 }
 
 FIXTURE_TEARDOWN(isolation)
 {
 	if (self->active)
 		isolation_end(_metadata, self);
+	if (self->boost[0])
+		write_text(BOOST_FACTOR, self->boost);
 }
 
 /* A workload that judges the target itself (check_target()). */
@@ -346,7 +359,7 @@ static void anon_workload(struct __test_metadata *_metadata,
 	check_target(_metadata, self, on);
 }
 
-TEST_F_TIMEOUT(isolation, anon, 1200)
+TEST_F_TIMEOUT(isolation, anon, 1800)
 {
 	run_halves(_metadata, self, anon_workload);
 }
@@ -409,7 +422,7 @@ static void ramfs_workload(struct __test_metadata *_metadata,
 	check_target(_metadata, self, on);
 }
 
-TEST_F_TIMEOUT(isolation, ramfs_page_cache, 1200)
+TEST_F_TIMEOUT(isolation, ramfs_page_cache, 1800)
 {
 	run_halves(_metadata, self, ramfs_workload);
 }
@@ -423,7 +436,7 @@ static void tmpfs_workload(struct __test_metadata *_metadata,
 	check_target(_metadata, self, on);
 }
 
-TEST_F_TIMEOUT(isolation, tmpfs, 1200)
+TEST_F_TIMEOUT(isolation, tmpfs, 1800)
 {
 	run_halves(_metadata, self, tmpfs_workload);
 }
@@ -450,7 +463,7 @@ static void kernel_objects_workload(struct __test_metadata *_metadata,
 	check_target(_metadata, self, -1);
 }
 
-TEST_F_TIMEOUT(isolation, kernel_objects, 1800)
+TEST_F_TIMEOUT(isolation, kernel_objects, 2400)
 {
 	run_halves(_metadata, self, kernel_objects_workload);
 }
@@ -509,7 +522,7 @@ static void interleave_workload(struct __test_metadata *_metadata,
 	EXPECT_LE(0, on);
 }
 
-TEST_F_TIMEOUT(isolation, interleave_all, 1200)
+TEST_F_TIMEOUT(isolation, interleave_all, 1800)
 {
 	run_halves(_metadata, self, interleave_workload);
 }
@@ -797,7 +810,7 @@ static void thp_workload(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, on);
 }
 
-TEST_F_TIMEOUT(thp_isolation, thp, 1200)
+TEST_F_TIMEOUT(thp_isolation, thp, 1800)
 {
 	int control;
 
