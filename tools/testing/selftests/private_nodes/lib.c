@@ -4,6 +4,7 @@
  * files, node sysfs files, page placement queries and memory pressure.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <numaif.h>
@@ -25,6 +26,7 @@
 #define PNT_DEBUGFS	"/sys/kernel/debug/private_node_test"
 #define PNT_PARAMS	"/sys/module/private_node_test/parameters"
 #define NODE_SYSFS	"/sys/devices/system/node"
+#define MEMTIER_SYSFS	"/sys/devices/virtual/memory_tiering"
 #define STAT_REFRESH	"/proc/sys/vm/stat_refresh"
 #define HPAGE		(2 * MIB)
 #define MAX_CPUS	1024
@@ -128,12 +130,14 @@ int pnt_counters_read(struct pnt_counters *c)
 		"split_new", "split_done", "split_bad",
 		"migrate_to_calls", "migrate_to_folios", "folio_migrate_in",
 		"folio_migrate_out", "folio_migrate_bad",
+		"demoted", "demotion_refused",
 	};
 	long *vals[] = {
 		&c->allocated, &c->freed_folios, &c->freed_pages,
 		&c->split_new, &c->split_done, &c->split_bad,
 		&c->migrate_to_calls, &c->migrate_to_folios, &c->migrate_in,
 		&c->migrate_out, &c->migrate_bad,
+		&c->demoted, &c->demotion_refused,
 	};
 	char buf[512], key[32], *line, *save = NULL;
 	unsigned int i, found = 0;
@@ -193,6 +197,15 @@ int pnt_private_with_ops(unsigned long flags)
 	snprintf(buf, sizeof(buf), "%lu", flags);
 	ret = write_text(PNT_PARAMS "/np_ops", buf);
 	return ret ? ret : pnt_range_write("private", "add");
+}
+
+int pnt_param_write(const char *name, long val)
+{
+	char path[256], buf[32];
+
+	snprintf(path, sizeof(path), PNT_PARAMS "/%s", name);
+	snprintf(buf, sizeof(buf), "%ld", val);
+	return write_text(path, buf);
 }
 
 int pnt_range_write(const char *range, const char *cmd)
@@ -360,6 +373,51 @@ int nodelist_mask(const char *file, unsigned long *mask)
 		if (bits[i])
 			*mask |= 1UL << i;
 	return 0;
+}
+
+long proc_value(const char *file, const char *name)
+{
+	char line[256], key[64];
+	long val, ret = -ENODATA;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63[^: ]%*[: ]%ld", key, &val) == 2 &&
+		    !strcmp(key, name)) {
+			ret = val;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+int memtier_of_node(int nid)
+{
+	unsigned char bits[MASK_BITS];
+	char path[512], buf[256];
+	int tier, ret = -ENOENT;
+	struct dirent *d;
+	DIR *dir;
+
+	dir = opendir(MEMTIER_SYSFS);
+	if (!dir)
+		return -errno;
+	while (ret == -ENOENT && (d = readdir(dir))) {
+		if (sscanf(d->d_name, "memory_tier%d", &tier) != 1)
+			continue;
+		snprintf(path, sizeof(path), MEMTIER_SYSFS "/%s/nodelist",
+			 d->d_name);
+		if (read_text(path, buf, sizeof(buf)) < 0 ||
+		    parse_list(buf, bits, (int)MASK_BITS))
+			continue;
+		if (nid >= 0 && nid < (int)MASK_BITS && bits[nid])
+			ret = tier;
+	}
+	closedir(dir);
+	return ret;
 }
 
 int nodelist_has(const char *file, int nid)

@@ -55,6 +55,8 @@ struct pnt_counters {
 	long migrate_in;	/* pages that folio_migrate saw arrive */
 	long migrate_out;	/* pages that folio_migrate saw leave */
 	long migrate_bad;	/* folio_migrate calls with unlocked or unlike folios */
+	long demoted;		/* folios migrate_to took for reclaim */
+	long demotion_refused;	/* demotions it refused (refuse_demotion) */
 };
 int pnt_counters_read(struct pnt_counters *c);
 int pnt_counters_reset(void);
@@ -69,6 +71,7 @@ long pnt_migrate(int fd, void *addr, size_t len, bool huge);
 /* NP_OPS_* flags, as in include/linux/node_private.h. */
 #define NP_OPS_MIGRATION	(1UL << 0)
 #define NP_OPS_MEMPOLICY	(1UL << 1)
+#define NP_OPS_DEMOTION		(1UL << 2)
 
 /*
  * Bring the private range up with the owner opted into @flags (np_ops):
@@ -76,6 +79,8 @@ long pnt_migrate(int fd, void *addr, size_t len, bool huge);
  * if the kernel does not know one of @flags (np_ops_supported).
  */
 int pnt_private_with_ops(unsigned long flags);
+/* Set the driver's module parameter @name (a number or a bool) to @val. */
+int pnt_param_write(const char *name, long val);
 
 /* @range is "private" or "control"; @cmd is "add" or "remove". */
 int pnt_range_write(const char *range, const char *cmd);
@@ -115,6 +120,13 @@ void vm_counters_fold(void);
 int nodelist_has(const char *file, int nid);
 /* The node list @file as a mask. */
 int nodelist_mask(const char *file, unsigned long *mask);
+/*
+ * The value of a "Name:   N kB" line of /proc/meminfo, or of a "name N"
+ * line of /proc/vmstat, or -errno.
+ */
+long proc_value(const char *file, const char *name);
+/* The memory tier (memory_tierN) whose nodelist holds @nid, or -ENOENT. */
+int memtier_of_node(int nid);
 
 /*
  * Where are the @npages pages at @addr? Fills @status like move_pages()

@@ -48,26 +48,6 @@ struct global_figures {
 	long min[MASK_BITS][8];		/* min watermarks of populated zones */
 };
 
-/* A "Name:   N kB" line of /proc/meminfo, or "name N" of /proc/vmstat. */
-static long proc_value(const char *file, const char *name)
-{
-	char line[256], key[64];
-	long val, ret = -ENODATA;
-	FILE *f = fopen(file, "r");
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63[^: ]%*[: ]%ld", key, &val) == 2 &&
-		    !strcmp(key, name)) {
-			ret = val;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
 /* The min watermark of each populated zone of the nodes in @mask. */
 static int zone_mins(unsigned long mask, long min[MASK_BITS][8])
 {

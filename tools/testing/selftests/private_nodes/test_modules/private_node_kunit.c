@@ -1083,13 +1083,19 @@ static void ops_flags_need_callbacks(struct kunit *test)
 	static const struct node_private_ops all = {
 		.migrate_to = noop_migrate_to,
 		.folio_migrate = noop_folio_migrate,
-		.flags = NP_OPS_MIGRATION | NP_OPS_MEMPOLICY,
+		.flags = NP_OPS_MIGRATION | NP_OPS_MEMPOLICY | NP_OPS_DEMOTION,
 	};
 	/* mbind() moves pages: MEMPOLICY needs MIGRATION. */
 	static const struct node_private_ops mempolicy_alone = {
 		.migrate_to = noop_migrate_to,
 		.folio_migrate = noop_folio_migrate,
 		.flags = NP_OPS_MEMPOLICY,
+	};
+	/* Reclaim demotes through migrate_to: DEMOTION needs MIGRATION. */
+	static const struct node_private_ops demotion_alone = {
+		.migrate_to = noop_migrate_to,
+		.folio_migrate = noop_folio_migrate,
+		.flags = NP_OPS_DEMOTION,
 	};
 
 	require_range(test);
@@ -1100,6 +1106,8 @@ static void ops_flags_need_callbacks(struct kunit *test)
 						   &no_folio_migrate), -EINVAL);
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
 						   &mempolicy_alone), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
+						   &demotion_alone), -EINVAL);
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(owner_a.ops));
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &all), 0);
 	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);

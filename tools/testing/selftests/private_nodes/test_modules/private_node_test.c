@@ -39,17 +39,23 @@
  *                     folio_migrate_in N\nfolio_migrate_out N\n
  *                     folio_migrate_bad N\n" (pages that arrived on or
  *                     left the node; bad: folios not locked, or whose
- *                     data differ); write anything to reset them
+ *                     data differ), then "demoted N\ndemotion_refused
+ *                     N\n" (folios migrate_to took for reclaim, and the
+ *                     calls it refused); write anything to reset them
  *
  * The NP_OPS_* services the owner opts into are the module parameter
  * np_ops, read when the private range is added; np_ops_supported shows
- * the flags this kernel knows.
+ * the flags this kernel knows. adistance, read then too, gives the node a
+ * memory type of that abstract distance (a slower tier than DRAM, for
+ * NP_OPS_DEMOTION); with refuse_demotion set, migrate_to refuses every
+ * demotion, as the owner of a full device would.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/memory.h>
 #include <linux/memory_hotplug.h>
+#include <linux/memory-tiers.h>
 #include <linux/migrate.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -90,6 +96,12 @@ MODULE_PARM_DESC(np_ops, "NP_OPS_* flags to register, read when the private rang
 static unsigned long np_ops_supported = NP_OPS_ALL;
 module_param(np_ops_supported, ulong, 0444);
 MODULE_PARM_DESC(np_ops_supported, "NP_OPS_* flags this kernel knows");
+static int adistance;
+module_param(adistance, int, 0644);
+MODULE_PARM_DESC(adistance, "abstract distance of the private node's memory type (0: none), read when the private range is added");
+static bool refuse_demotion;
+module_param(refuse_demotion, bool, 0644);
+MODULE_PARM_DESC(refuse_demotion, "migrate_to refuses demotion, as a full device would");
 
 /* A PMD's worth of base pages, for THP-sized private folios. */
 #define PNT_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
@@ -104,6 +116,11 @@ static atomic_long_t nr_allocated, nr_freed_folios, nr_freed_pages;
 static atomic_long_t nr_split_new, nr_split_done, nr_split_bad;
 static atomic_long_t nr_migrate_to_calls, nr_migrate_to_folios;
 static atomic_long_t nr_migrate_in, nr_migrate_out, nr_migrate_bad;
+static atomic_long_t nr_demoted, nr_demotion_refused;
+
+/* The memory type the private node is given, if adistance is set. */
+static LIST_HEAD(pnt_memory_types);
+static struct memory_dev_type *pnt_memtype;
 
 static void pnt_free_folio(struct folio *folio)
 {
@@ -138,14 +155,24 @@ static int pnt_migrate_to(struct list_head *folios, int nid,
 			  enum migrate_mode mode, enum migrate_reason reason,
 			  unsigned int *nr_succeeded)
 {
+	gfp_t gfp = GFP_HIGHUSER_MOVABLE;
 	unsigned int nr = 0;
 	int ret;
 
 	atomic_long_inc(&nr_migrate_to_calls);
-	ret = node_private_migrate_folios(&pnt_owner, folios, nid,
-					  GFP_HIGHUSER_MOVABLE,
+	if (reason == MR_DEMOTION) {
+		if (READ_ONCE(refuse_demotion)) {
+			atomic_long_inc(&nr_demotion_refused);
+			return -ENOSPC;
+		}
+		/* Called from reclaim: take only what is free. */
+		gfp = GFP_NOWAIT | __GFP_NOWARN;
+	}
+	ret = node_private_migrate_folios(&pnt_owner, folios, nid, gfp,
 					  mode, reason, &nr);
 	atomic_long_add(nr, &nr_migrate_to_folios);
+	if (reason == MR_DEMOTION)
+		atomic_long_add(nr, &nr_demoted);
 	if (nr_succeeded)
 		*nr_succeeded += nr;
 	return ret;
@@ -227,6 +254,13 @@ static int drain_fill(void)
 	return 0;
 }
 
+static void private_clear_memtype(void)
+{
+	if (pnt_memtype)
+		clear_node_memory_type(private_nid, pnt_memtype);
+	pnt_memtype = NULL;
+}
+
 static int private_add(void)
 {
 	int ret;
@@ -235,6 +269,17 @@ static int private_add(void)
 		return -EBUSY;
 	/* Not in use: the node has no owner, so nothing reads the ops. */
 	pnt_ops.flags = READ_ONCE(np_ops);
+	/* A slower tier than DRAM, as a CXL driver would set from CDAT. */
+	if (READ_ONCE(adistance) > 0) {
+		pnt_memtype = mt_find_alloc_memory_type(READ_ONCE(adistance),
+							&pnt_memory_types);
+		if (IS_ERR(pnt_memtype)) {
+			ret = PTR_ERR(pnt_memtype);
+			pnt_memtype = NULL;
+			return ret;
+		}
+		init_node_memory_type(private_nid, pnt_memtype);
+	}
 	ret = add_private_memory_driver_managed(private_nid, private_base,
 						private_size, PNT_RESOURCE,
 						MHP_NONE, MMOP_ONLINE_KERNEL,
@@ -253,6 +298,8 @@ static int private_add(void)
 	if (!ret) {
 		private_online = true;
 		__module_get(THIS_MODULE);
+	} else {
+		private_clear_memtype();
 	}
 	return ret;
 }
@@ -269,6 +316,7 @@ static int private_remove(void)
 	if (!ret)
 		ret = node_private_unregister(private_nid, &pnt_owner);
 	if (!ret) {
+		private_clear_memtype();
 		private_online = false;
 		module_put(THIS_MODULE);
 	}
@@ -463,6 +511,9 @@ static int counters_show(struct seq_file *m, void *v)
 		   atomic_long_read(&nr_migrate_in),
 		   atomic_long_read(&nr_migrate_out),
 		   atomic_long_read(&nr_migrate_bad));
+	seq_printf(m, "demoted %ld\ndemotion_refused %ld\n",
+		   atomic_long_read(&nr_demoted),
+		   atomic_long_read(&nr_demotion_refused));
 	return 0;
 }
 
@@ -485,6 +536,8 @@ static ssize_t counters_write(struct file *file, const char __user *ubuf,
 	atomic_long_set(&nr_migrate_in, 0);
 	atomic_long_set(&nr_migrate_out, 0);
 	atomic_long_set(&nr_migrate_bad, 0);
+	atomic_long_set(&nr_demoted, 0);
+	atomic_long_set(&nr_demotion_refused, 0);
 	return len;
 }
 
@@ -705,6 +758,7 @@ static void __exit pnt_exit(void)
 {
 	debugfs_remove_recursive(pnt_dir);
 	misc_deregister(&pnt_dev);
+	mt_put_memory_types(&pnt_memory_types);
 }
 
 module_init(pnt_init);
