@@ -15,7 +15,7 @@
  * on the node's CPU. Under KASAN, reclaimed dentries first fill its
  * quarantine (1/32 of DRAM) and free no page until it is full, so the
  * private half's bands are wider by the quarantine's size. Watermark
- * boosting (vm.watermark_boost_factor) is off while the fixture runs: a
+ * boosting (vm.watermark_boost_factor) is off while a fixture runs: a
  * boost raises a node's watermarks by up to 1.5 times its high watermark
  * after the fill has measured them, and a node filled with anonymous
  * memory (the control range, when it cannot be removed) then sits below
@@ -586,6 +586,7 @@ FIXTURE(thp_isolation) {
 	char extfrag[16];
 	char proactiveness[16];
 	char pcp_fraction[16];
+	char boost[16];
 	bool control;
 	bool active;
 };
@@ -760,6 +761,9 @@ FIXTURE_SETUP(thp_isolation)
 	ASSERT_EQ(0, write_text(VM_SYSCTL "compaction_proactiveness", "0"));
 	ASSERT_EQ(0, write_text(VM_SYSCTL "percpu_pagelist_high_fraction",
 				PCP_FRACTION));
+	/* As in the isolation fixture: the fills measure fixed watermarks. */
+	ASSERT_LE(0, read_text(BOOST_FACTOR, self->boost, sizeof(self->boost)));
+	ASSERT_EQ(0, write_text(BOOST_FACTOR, "0"));
 }
 
 FIXTURE_TEARDOWN(thp_isolation)
@@ -775,6 +779,8 @@ FIXTURE_TEARDOWN(thp_isolation)
 	if (self->pcp_fraction[0])
 		write_text(VM_SYSCTL "percpu_pagelist_high_fraction",
 			   self->pcp_fraction);
+	if (self->boost[0])
+		write_text(BOOST_FACTOR, self->boost);
 }
 
 /* The workload's THP faults, judged for the half set up. */
