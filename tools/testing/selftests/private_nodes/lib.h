@@ -55,7 +55,7 @@ struct pnt_counters {
 	long migrate_in;	/* pages that folio_migrate saw arrive */
 	long migrate_out;	/* pages that folio_migrate saw leave */
 	long migrate_bad;	/* folio_migrate calls with unlocked or unlike folios */
-	long demoted;		/* folios migrate_to took for reclaim */
+	long demoted;		/* pages migrate_to took for reclaim */
 	long demotion_refused;	/* demotions it refused (refuse_demotion) */
 };
 int pnt_counters_read(struct pnt_counters *c);

@@ -40,7 +40,7 @@
  *                     folio_migrate_bad N\n" (pages that arrived on or
  *                     left the node; bad: folios not locked, or whose
  *                     data differ), then "demoted N\ndemotion_refused
- *                     N\n" (folios migrate_to took for reclaim, and the
+ *                     N\n" (pages migrate_to took for reclaim, and the
  *                     calls it refused); write anything to reset them
  *
  * The NP_OPS_* services the owner opts into are the module parameter
