@@ -640,6 +640,11 @@ int pressure_fill(struct pressure *p, int nid, long headroom_kb)
 		pressure_release(p);
 		return err;
 	}
+	return pressure_topup(p, nid, headroom_kb);
+}
+
+int pressure_topup(struct pressure *p, int nid, long headroom_kb)
+{
 	for (;;) {
 		long h = node_headroom_kb(nid);
 		size_t step;

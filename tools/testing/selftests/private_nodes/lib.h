@@ -171,6 +171,11 @@ struct pressure {
 };
 /* Touch memory bound to @nid until its headroom is at most @headroom_kb. */
 int pressure_fill(struct pressure *p, int nid, long headroom_kb);
+/*
+ * Touch more of @p's memory (filled by pressure_fill() for @nid) until the
+ * headroom is at most @headroom_kb again.
+ */
+int pressure_topup(struct pressure *p, int nid, long headroom_kb);
 void pressure_release(struct pressure *p);
 
 /*
