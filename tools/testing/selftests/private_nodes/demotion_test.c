@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -129,6 +130,22 @@ static long corrupt_pages(const char *p, long pages)
 		if (*(const unsigned long *)(p + i * psize()) != (PATTERN | i))
 			bad++;
 	return bad;
+}
+
+/*
+ * Write each page's first word again, with the value it holds: a write
+ * all the same. Returns the minor faults it took.
+ */
+static long rewrite_pages(char *p, long pages)
+{
+	struct rusage before, after;
+	long i;
+
+	getrusage(RUSAGE_THREAD, &before);
+	for (i = 0; i < pages; i++)
+		*(volatile unsigned long *)(p + i * psize()) = PATTERN | i;
+	getrusage(RUSAGE_THREAD, &after);
+	return after.ru_minflt - before.ru_minflt;
 }
 
 /* Where the workload's pages are now, and whether they kept their data. */
@@ -274,6 +291,53 @@ TEST_F_TIMEOUT(demote, refused_demotion_stays_on_dram, 600)
 
 	reclaim_half(_metadata, self, OPTED_IN, false, &h);
 	expect_demoted(_metadata, self, &h);
+}
+
+/*
+ * NP_OPS_PROTECT_WRITE: demoted pages arrive read-only, and a write takes
+ * them back to DRAM through the owner (the compressed-memory case). The
+ * control, demotion without the flag, writes them in place without a
+ * fault.
+ */
+TEST_F_TIMEOUT(demote, demoted_pages_arrive_read_only, 600)
+{
+	long faults;
+	struct half h, w;
+
+	reclaim_half(_metadata, self, OPTED_IN, false, &h);
+	expect_demoted(_metadata, self, &h);
+	faults = rewrite_pages(self->map, h.pages);
+	w.pages = h.pages;
+	look(_metadata, self, &w);
+	EXPECT_EQ(0, faults);
+	EXPECT_EQ(0, w.c.write_faults);
+	EXPECT_EQ(h.on_private, w.on_private);
+	EXPECT_EQ(0, w.corrupt);
+	munmap(self->map, WORKLOAD);
+	self->map = MAP_FAILED;
+
+	reclaim_half(_metadata, self, OPTED_IN | NP_OPS_PROTECT_WRITE, false,
+		     &h);
+	expect_demoted(_metadata, self, &h);
+	faults = rewrite_pages(self->map, h.pages);
+	w.pages = h.pages;
+	look(_metadata, self, &w);
+	/*
+	 * Reclaim demoted other tasks' anonymous memory too, and this
+	 * task's stack: the owner's counts include their writes. This
+	 * task's own faults tell: two per demoted page, the owner's and
+	 * the reuse of the DRAM copy, which arrives read-only.
+	 */
+	TH_LOG("%ld demoted pages written: %ld faults; the owner saw %ld writes and promoted %ld pages (%ld and %ld before)",
+	       h.on_private, faults, w.c.write_faults, w.c.promoted,
+	       h.c.write_faults, h.c.promoted);
+	EXPECT_EQ(2 * h.on_private, faults);
+	EXPECT_LE(h.on_private, w.c.write_faults - h.c.write_faults);
+	EXPECT_LE(h.on_private, w.c.promoted - h.c.promoted);
+	EXPECT_EQ(0, w.c.promote_failed);
+	EXPECT_EQ(0, w.c.write_faults_bad);
+	EXPECT_EQ(0, w.on_private);
+	EXPECT_EQ(0, w.corrupt);
 }
 
 PNT_HARNESS_MAIN

@@ -131,6 +131,8 @@ int pnt_counters_read(struct pnt_counters *c)
 		"migrate_to_calls", "migrate_to_folios", "folio_migrate_in",
 		"folio_migrate_out", "folio_migrate_bad",
 		"demoted", "demotion_refused",
+		"write_faults", "write_faults_pmd", "write_faults_bad",
+		"promoted", "promote_failed",
 	};
 	long *vals[] = {
 		&c->allocated, &c->freed_folios, &c->freed_pages,
@@ -138,8 +140,10 @@ int pnt_counters_read(struct pnt_counters *c)
 		&c->migrate_to_calls, &c->migrate_to_folios, &c->migrate_in,
 		&c->migrate_out, &c->migrate_bad,
 		&c->demoted, &c->demotion_refused,
+		&c->write_faults, &c->write_faults_pmd, &c->write_faults_bad,
+		&c->promoted, &c->promote_failed,
 	};
-	char buf[512], key[32], *line, *save = NULL;
+	char buf[1024], key[32], *line, *save = NULL;
 	unsigned int i, found = 0;
 	long v;
 	int ret;

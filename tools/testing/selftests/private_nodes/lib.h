@@ -57,6 +57,11 @@ struct pnt_counters {
 	long migrate_bad;	/* folio_migrate calls with unlocked or unlike folios */
 	long demoted;		/* pages migrate_to took for reclaim */
 	long demotion_refused;	/* demotions it refused (refuse_demotion) */
+	long write_faults;	/* handle_fault calls */
+	long write_faults_pmd;	/* those for a PMD-mapped THP */
+	long write_faults_bad;	/* those not for a write to a private folio */
+	long promoted;		/* pages handle_fault moved to DRAM */
+	long promote_failed;	/* moves that failed */
 };
 int pnt_counters_read(struct pnt_counters *c);
 int pnt_counters_reset(void);
@@ -72,6 +77,7 @@ long pnt_migrate(int fd, void *addr, size_t len, bool huge);
 #define NP_OPS_MIGRATION	(1UL << 0)
 #define NP_OPS_MEMPOLICY	(1UL << 1)
 #define NP_OPS_DEMOTION		(1UL << 2)
+#define NP_OPS_PROTECT_WRITE	(1UL << 3)
 
 /*
  * Bring the private range up with the owner opted into @flags (np_ops):

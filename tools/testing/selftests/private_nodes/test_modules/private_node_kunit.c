@@ -1069,6 +1069,12 @@ static void noop_folio_migrate(struct folio *src, struct folio *dst)
 {
 }
 
+static vm_fault_t noop_handle_fault(struct folio *folio, struct vm_fault *vmf,
+				    enum pgtable_level level)
+{
+	return 0;
+}
+
 /* Each NP_OPS_* flag needs its callbacks; the control has them all. */
 static void ops_flags_need_callbacks(struct kunit *test)
 {
@@ -1097,6 +1103,33 @@ static void ops_flags_need_callbacks(struct kunit *test)
 		.folio_migrate = noop_folio_migrate,
 		.flags = NP_OPS_DEMOTION,
 	};
+	/* Folios arrive read-only by migration; a write needs the owner. */
+	static const struct node_private_ops protect_write_alone = {
+		.migrate_to = noop_migrate_to,
+		.folio_migrate = noop_folio_migrate,
+		.handle_fault = noop_handle_fault,
+		.flags = NP_OPS_PROTECT_WRITE,
+	};
+	static const struct node_private_ops protect_write_no_fault = {
+		.migrate_to = noop_migrate_to,
+		.folio_migrate = noop_folio_migrate,
+		.flags = NP_OPS_MIGRATION | NP_OPS_PROTECT_WRITE,
+	};
+	/* A policy faults folios in writable: the two exclude each other. */
+	static const struct node_private_ops protect_write_mempolicy = {
+		.migrate_to = noop_migrate_to,
+		.folio_migrate = noop_folio_migrate,
+		.handle_fault = noop_handle_fault,
+		.flags = NP_OPS_MIGRATION | NP_OPS_MEMPOLICY |
+			 NP_OPS_PROTECT_WRITE,
+	};
+	static const struct node_private_ops protect_write = {
+		.migrate_to = noop_migrate_to,
+		.folio_migrate = noop_folio_migrate,
+		.handle_fault = noop_handle_fault,
+		.flags = NP_OPS_MIGRATION | NP_OPS_DEMOTION |
+			 NP_OPS_PROTECT_WRITE,
+	};
 
 	require_range(test);
 	KUNIT_ASSERT_EQ(test, node_private_register(private_nid, &owner_a), 0);
@@ -1108,7 +1141,19 @@ static void ops_flags_need_callbacks(struct kunit *test)
 						   &mempolicy_alone), -EINVAL);
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
 						   &demotion_alone), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
+						   &protect_write_alone), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
+						   &protect_write_no_fault),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
+						   &protect_write_mempolicy),
+			-EINVAL);
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(owner_a.ops));
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &protect_write),
+			0);
+	KUNIT_EXPECT_EQ(test, node_private_clear_ops(private_nid,
+						     &protect_write), 0);
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &all), 0);
 	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
 }

@@ -41,7 +41,12 @@
  *                     left the node; bad: folios not locked, or whose
  *                     data differ), then "demoted N\ndemotion_refused
  *                     N\n" (pages migrate_to took for reclaim, and the
- *                     calls it refused); write anything to reset them
+ *                     calls it refused), then "write_faults N\n
+ *                     write_faults_pmd N\nwrite_faults_bad N\npromoted N\n
+ *                     promote_failed N\n" (handle_fault calls, those for a
+ *                     PMD, those not for a write to a folio of the node,
+ *                     pages it moved to DRAM, moves that failed); write
+ *                     anything to reset them
  *
  * The NP_OPS_* services the owner opts into are the module parameter
  * np_ops, read when the private range is added; np_ops_supported shows
@@ -117,6 +122,8 @@ static atomic_long_t nr_split_new, nr_split_done, nr_split_bad;
 static atomic_long_t nr_migrate_to_calls, nr_migrate_to_folios;
 static atomic_long_t nr_migrate_in, nr_migrate_out, nr_migrate_bad;
 static atomic_long_t nr_demoted, nr_demotion_refused;
+static atomic_long_t nr_write_faults, nr_write_faults_pmd, nr_write_faults_bad;
+static atomic_long_t nr_promoted, nr_promote_failed;
 
 /* The memory type the private node is given, if adistance is set. */
 static LIST_HEAD(pnt_memory_types);
@@ -205,12 +212,42 @@ static void pnt_folio_migrate(struct folio *src, struct folio *dst)
 		atomic_long_inc(&nr_migrate_bad);
 }
 
+/*
+ * A write to a folio the node keeps read-only (NP_OPS_PROTECT_WRITE): move
+ * it to DRAM near the writer, as a compressed-memory owner would, and let
+ * the write land there. A transient failure retries the fault; anything
+ * else fails the access, so that a test sees it.
+ */
+static vm_fault_t pnt_handle_fault(struct folio *folio, struct vm_fault *vmf,
+				   enum pgtable_level level)
+{
+	long nr = folio_nr_pages(folio);
+	int ret;
+
+	atomic_long_inc(&nr_write_faults);
+	if (level == PGTABLE_LEVEL_PMD)
+		atomic_long_inc(&nr_write_faults_pmd);
+	if (folio_nid(folio) != private_nid ||
+	    !(vmf->flags & FAULT_FLAG_WRITE) ||
+	    (level == PGTABLE_LEVEL_PMD && !folio_test_pmd_mappable(folio)))
+		atomic_long_inc(&nr_write_faults_bad);
+	/* Takes our reference: from here on @folio is not ours to look at. */
+	ret = node_private_promote_folio(&pnt_owner, folio, numa_mem_id());
+	if (!ret) {
+		atomic_long_add(nr, &nr_promoted);
+		return 0;
+	}
+	atomic_long_inc(&nr_promote_failed);
+	return ret == -EAGAIN || ret == -EBUSY ? 0 : VM_FAULT_SIGBUS;
+}
+
 /* Its flags are np_ops, set when the private range is added. */
 static struct node_private_ops pnt_ops = {
 	.free_folio = pnt_free_folio,
 	.folio_split = pnt_folio_split,
 	.migrate_to = pnt_migrate_to,
 	.folio_migrate = pnt_folio_migrate,
+	.handle_fault = pnt_handle_fault,
 };
 
 static bool private_online, control_online;
@@ -514,6 +551,13 @@ static int counters_show(struct seq_file *m, void *v)
 	seq_printf(m, "demoted %ld\ndemotion_refused %ld\n",
 		   atomic_long_read(&nr_demoted),
 		   atomic_long_read(&nr_demotion_refused));
+	seq_printf(m, "write_faults %ld\nwrite_faults_pmd %ld\nwrite_faults_bad %ld\n",
+		   atomic_long_read(&nr_write_faults),
+		   atomic_long_read(&nr_write_faults_pmd),
+		   atomic_long_read(&nr_write_faults_bad));
+	seq_printf(m, "promoted %ld\npromote_failed %ld\n",
+		   atomic_long_read(&nr_promoted),
+		   atomic_long_read(&nr_promote_failed));
 	return 0;
 }
 
@@ -538,6 +582,11 @@ static ssize_t counters_write(struct file *file, const char __user *ubuf,
 	atomic_long_set(&nr_migrate_bad, 0);
 	atomic_long_set(&nr_demoted, 0);
 	atomic_long_set(&nr_demotion_refused, 0);
+	atomic_long_set(&nr_write_faults, 0);
+	atomic_long_set(&nr_write_faults_pmd, 0);
+	atomic_long_set(&nr_write_faults_bad, 0);
+	atomic_long_set(&nr_promoted, 0);
+	atomic_long_set(&nr_promote_failed, 0);
 	return len;
 }
 
