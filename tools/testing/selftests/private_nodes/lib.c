@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,7 +133,7 @@ int pnt_counters_read(struct pnt_counters *c)
 		"folio_migrate_out", "folio_migrate_bad",
 		"demoted", "demotion_refused",
 		"write_faults", "write_faults_pmd", "write_faults_bad",
-		"promoted", "promote_failed",
+		"promoted", "promote_failed", "reclaim_policy",
 	};
 	long *vals[] = {
 		&c->allocated, &c->freed_folios, &c->freed_pages,
@@ -141,7 +142,7 @@ int pnt_counters_read(struct pnt_counters *c)
 		&c->migrate_out, &c->migrate_bad,
 		&c->demoted, &c->demotion_refused,
 		&c->write_faults, &c->write_faults_pmd, &c->write_faults_bad,
-		&c->promoted, &c->promote_failed,
+		&c->promoted, &c->promote_failed, &c->reclaim_policy,
 	};
 	char buf[1024], key[32], *line, *save = NULL;
 	unsigned int i, found = 0;
@@ -719,6 +720,39 @@ void drop_slab_caches(void)
 		/* Nothing to do: the dentries go under pressure anyway. */
 	}
 	close(fd);
+}
+
+/* 1 if some swap is in use, per /proc/swaps (a header line, then one each). */
+static int swap_in_use(void)
+{
+	char buf[1024];
+	int ret = read_text("/proc/swaps", buf, sizeof(buf));
+
+	return ret < 0 ? ret : strchr(buf, '\n') && strchr(buf, '\n')[1];
+}
+
+int zram_swap_add(void)
+{
+	char *const argv[] = { "mkswap", ZRAM_DEV, NULL };
+	char out[512];
+	int ret;
+
+	ret = swap_in_use();
+	if (ret)
+		return ret < 0 ? ret : 0;
+	/* A zram device is sized once; EBUSY if it already was. */
+	ret = write_text("/sys/block/zram0/disksize", "64M");
+	if (ret && ret != -EBUSY)
+		return ret;
+	ret = run_capture(argv, out, sizeof(out));
+	if (ret)
+		return ret < 0 ? ret : -EIO;
+	return swapon(ZRAM_DEV, 0) ? -errno : 1;
+}
+
+int zram_swap_remove(void)
+{
+	return swapoff(ZRAM_DEV) ? -errno : 0;
 }
 
 int tmp_mount(const char *fstype, const char *opts, char *dir, size_t len)

@@ -62,6 +62,7 @@ struct pnt_counters {
 	long write_faults_bad;	/* those not for a write to a private folio */
 	long promoted;		/* pages handle_fault moved to DRAM */
 	long promote_failed;	/* moves that failed */
+	long reclaim_policy;	/* reclaim_policy calls */
 };
 int pnt_counters_read(struct pnt_counters *c);
 int pnt_counters_reset(void);
@@ -78,6 +79,7 @@ long pnt_migrate(int fd, void *addr, size_t len, bool huge);
 #define NP_OPS_MEMPOLICY	(1UL << 1)
 #define NP_OPS_DEMOTION		(1UL << 2)
 #define NP_OPS_PROTECT_WRITE	(1UL << 3)
+#define NP_OPS_RECLAIM		(1UL << 4)
 
 /*
  * Bring the private range up with the owner opted into @flags (np_ops):
@@ -197,6 +199,15 @@ long dentry_fill(int nid, long headroom_kb);
  * /proc/sys exists; otherwise they stay until memory pressure frees them.
  */
 void drop_slab_caches(void);
+
+/*
+ * Swap on /dev/zram0 (64 MiB) unless some swap is in use already:
+ * 1 if this call added it (undo with zram_swap_remove()), 0 if swap was
+ * there, -ENOENT without zram0, or another -errno.
+ */
+#define ZRAM_DEV	"/dev/zram0"
+int zram_swap_add(void);
+int zram_swap_remove(void);
 
 /* Mount a fresh @fstype in a new directory under /tmp. */
 int tmp_mount(const char *fstype, const char *opts, char *dir, size_t len);

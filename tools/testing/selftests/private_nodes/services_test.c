@@ -48,7 +48,6 @@
 #include <sys/mman.h>
 #include <sched.h>
 #include <sys/resource.h>
-#include <sys/swap.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1293,38 +1292,6 @@ FIXTURE_VARIANT_ADD(anon_madv, free_thp) {
 	.huge = true,
 };
 
-#define ZRAM_DEV	"/dev/zram0"
-
-/* 1 if some swap is in use, per /proc/swaps (a header line, then one each). */
-static int swap_in_use(void)
-{
-	char buf[1024];
-	int ret = read_text("/proc/swaps", buf, sizeof(buf));
-
-	return ret < 0 ? ret : strchr(buf, '\n') && strchr(buf, '\n')[1];
-}
-
-/* Swap on zram0 if there is none; 1 if this call added it. */
-static int zram_swap_add(void)
-{
-	char *const argv[] = { "mkswap", ZRAM_DEV, NULL };
-	char out[512];
-	int ret;
-
-	ret = swap_in_use();
-	if (ret)
-		return ret < 0 ? ret : 0;
-	/* A zram device is sized once; EBUSY if it already was. */
-	ret = write_text("/sys/block/zram0/disksize", "64M");
-	if (ret && ret != -EBUSY)
-		return ret;
-	ret = run_capture(argv, out, sizeof(out));
-	if (ret)
-		return ret < 0 ? ret : -EIO;
-	return swapon(ZRAM_DEV, 0) ? -errno : 1;
-}
-
-
 /* Flush this CPU's LRU batches: madvise_cold() starts with lru_add_drain(). */
 static int lru_drain(char *page)
 {
@@ -1375,7 +1342,7 @@ FIXTURE_SETUP(anon_madv)
 
 FIXTURE_TEARDOWN(anon_madv)
 {
-	if (self->swap_added && swapoff(ZRAM_DEV))
+	if (self->swap_added && zram_swap_remove())
 		ksft_print_msg("swapoff %s: %s\n", ZRAM_DEV, strerror(errno));
 	if (self->drain_page != MAP_FAILED)
 		munmap(self->drain_page, psize());

@@ -1291,6 +1291,84 @@ static void predicate_on_each_kind_of_folio(struct kunit *test)
 #endif
 }
 
+/* An owner that holds its boost: kswapd never drops it. */
+static void managed_policy(int nid, struct node_reclaim_policy *policy)
+{
+	policy->managed_watermarks = true;
+}
+
+static unsigned long node_boost(pg_data_t *pgdat)
+{
+	unsigned long boost = 0;
+	int i;
+
+	for (i = 0; i < MAX_NR_ZONES; i++)
+		boost += READ_ONCE(pgdat->node_zones[i].watermark_boost);
+	return boost;
+}
+
+/*
+ * node_private_reclaim_boost(): only the owner, only with NP_OPS_RECLAIM,
+ * only with memory. The first successful boost starts the node's kswapd
+ * (a private node has none until then), and withdrawing the flag stops it
+ * and drops the boost, which a managing owner otherwise keeps.
+ */
+static void reclaim_boost_needs_owner_flag_and_memory(struct kunit *test)
+{
+	static const struct node_private_ops reclaim = {
+		.reclaim_policy = managed_policy,
+		.flags = NP_OPS_RECLAIM,
+	};
+	static const struct node_private_ops no_reclaim = {};
+	pg_data_t *pgdat;
+
+	require_range(test);
+	pgdat = NODE_DATA(private_nid);
+	KUNIT_ASSERT_EQ(test, node_private_register(private_nid, &owner_a), 0);
+	KUNIT_EXPECT_EQ(test, node_private_reclaim_boost(private_nid, NULL, 1),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_reclaim_boost(-1, &owner_a, 1),
+			-EINVAL);
+	KUNIT_ASSERT_EQ(test, node_private_set_ops(private_nid, &reclaim), 0);
+	KUNIT_EXPECT_EQ(test, node_private_reclaim_boost(private_nid,
+							 &owner_b, 1), -EINVAL);
+	/* No memory: nothing to reclaim, no kswapd to start. */
+	KUNIT_EXPECT_EQ(test, node_private_reclaim_boost(private_nid,
+							 &owner_a, 1), -ENODEV);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
+
+	KUNIT_ASSERT_EQ(test, add_private(&owner_a, private_nid,
+					  MMOP_ONLINE_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, node_private_reclaim_boost(private_nid,
+							 &owner_a, 1),
+			-EOPNOTSUPP);
+	KUNIT_ASSERT_EQ(test, node_private_set_ops(private_nid, &no_reclaim), 0);
+	KUNIT_EXPECT_EQ(test, node_private_reclaim_boost(private_nid,
+							 &owner_a, 1),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, node_private_clear_ops(private_nid, &no_reclaim),
+			0);
+	/* Opted in: the owner's boost is taken, and only then kswapd runs. */
+	KUNIT_ASSERT_EQ(test, node_private_set_ops(private_nid, &reclaim), 0);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(pgdat->kswapd));
+	KUNIT_EXPECT_EQ(test, node_private_reclaim_boost(private_nid,
+							 &owner_b, 64), -EINVAL);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(pgdat->kswapd));
+	KUNIT_EXPECT_EQ(test, node_private_reclaim_boost(private_nid,
+							 &owner_a, 64), 0);
+	KUNIT_EXPECT_NOT_NULL(test, READ_ONCE(pgdat->kswapd));
+	/* Held, though kswapd has nothing to do on a free node. */
+	KUNIT_EXPECT_EQ(test, node_boost(pgdat), 64);
+	/* Withdrawn: no kswapd, no boost. */
+	KUNIT_EXPECT_EQ(test, node_private_clear_ops(private_nid, &reclaim), 0);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(pgdat->kswapd));
+	KUNIT_EXPECT_EQ(test, node_boost(pgdat), 0);
+	KUNIT_EXPECT_EQ(test, node_private_reclaim_boost(private_nid,
+							 &owner_a, 64),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, remove_private(&owner_a), 0);
+}
+
 static struct kunit_case ops_cases[] = {
 	KUNIT_CASE(ops_need_an_owner),
 	KUNIT_CASE(ops_rejects_bad_arguments),
@@ -1298,6 +1376,7 @@ static struct kunit_case ops_cases[] = {
 	KUNIT_CASE(ops_flags_need_callbacks),
 	KUNIT_CASE(clear_ops_waits_for_migrate_to),
 	KUNIT_CASE(predicate_on_each_kind_of_folio),
+	KUNIT_CASE(reclaim_boost_needs_owner_flag_and_memory),
 	{}
 };
 

@@ -29,7 +29,13 @@
  *   drain             write "fill": take every free page of the private
  *                     node with atomic, reserve-dipping owner allocations
  *                     (GFP_NOWAIT | __GFP_MEMALLOC | GFP_PRIVATE) and hold
- *                     them; "release": free them; read: pages held
+ *                     them; "take N": take N pages with sleeping owner
+ *                     allocations that may reclaim (GFP_PRIVATE |
+ *                     __GFP_RETRY_MAYFAIL), ENOMEM when one fails;
+ *                     "release": free them all; read: pages held
+ *   boost             write N: node_private_reclaim_boost() of N pages
+ *                     (kswapd frees N pages above the high watermark),
+ *                     0 to drop it; read: the boost of the node's zones
  *   counters          pages handed out, and the owner callbacks seen on
  *                     the private node: "allocated N\nfreed_folios N\n
  *                     freed_pages N\nsplit_new N\nsplit_done N\n
@@ -45,7 +51,8 @@
  *                     write_faults_pmd N\nwrite_faults_bad N\npromoted N\n
  *                     promote_failed N\n" (handle_fault calls, those for a
  *                     PMD, those not for a write to a folio of the node,
- *                     pages it moved to DRAM, moves that failed); write
+ *                     pages it moved to DRAM, moves that failed), then
+ *                     "reclaim_policy N\n" (reclaim_policy calls); write
  *                     anything to reset them
  *
  * The NP_OPS_* services the owner opts into are the module parameter
@@ -53,7 +60,9 @@
  * the flags this kernel knows. adistance, read then too, gives the node a
  * memory type of that abstract distance (a slower tier than DRAM, for
  * NP_OPS_DEMOTION); with refuse_demotion set, migrate_to refuses every
- * demotion, as the owner of a full device would.
+ * demotion, as the owner of a full device would. reclaim_may_swap and
+ * reclaim_managed_wmarks are what reclaim_policy answers (NP_OPS_RECLAIM),
+ * read at each call.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -107,6 +116,12 @@ MODULE_PARM_DESC(adistance, "abstract distance of the private node's memory type
 static bool refuse_demotion;
 module_param(refuse_demotion, bool, 0644);
 MODULE_PARM_DESC(refuse_demotion, "migrate_to refuses demotion, as a full device would");
+static bool reclaim_may_swap = true;
+module_param(reclaim_may_swap, bool, 0644);
+MODULE_PARM_DESC(reclaim_may_swap, "reclaim_policy lets reclaim swap the node's anonymous folios");
+static bool reclaim_managed_wmarks;
+module_param(reclaim_managed_wmarks, bool, 0644);
+MODULE_PARM_DESC(reclaim_managed_wmarks, "reclaim_policy: the owner holds the watermark boost");
 
 /* A PMD's worth of base pages, for THP-sized private folios. */
 #define PNT_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
@@ -124,6 +139,7 @@ static atomic_long_t nr_migrate_in, nr_migrate_out, nr_migrate_bad;
 static atomic_long_t nr_demoted, nr_demotion_refused;
 static atomic_long_t nr_write_faults, nr_write_faults_pmd, nr_write_faults_bad;
 static atomic_long_t nr_promoted, nr_promote_failed;
+static atomic_long_t nr_reclaim_policy;
 
 /* The memory type the private node is given, if adistance is set. */
 static LIST_HEAD(pnt_memory_types);
@@ -241,6 +257,14 @@ static vm_fault_t pnt_handle_fault(struct folio *folio, struct vm_fault *vmf,
 	return ret == -EAGAIN || ret == -EBUSY ? 0 : VM_FAULT_SIGBUS;
 }
 
+/* Reclaim is about to scan the node (NP_OPS_RECLAIM): say how. */
+static void pnt_reclaim_policy(int nid, struct node_reclaim_policy *policy)
+{
+	atomic_long_inc(&nr_reclaim_policy);
+	policy->may_swap &= READ_ONCE(reclaim_may_swap);
+	policy->managed_watermarks = READ_ONCE(reclaim_managed_wmarks);
+}
+
 /* Its flags are np_ops, set when the private range is added. */
 static struct node_private_ops pnt_ops = {
 	.free_folio = pnt_free_folio,
@@ -248,6 +272,7 @@ static struct node_private_ops pnt_ops = {
 	.migrate_to = pnt_migrate_to,
 	.folio_migrate = pnt_folio_migrate,
 	.handle_fault = pnt_handle_fault,
+	.reclaim_policy = pnt_reclaim_policy,
 };
 
 static bool private_online, control_online;
@@ -284,6 +309,29 @@ static int drain_fill(void)
 					GFP_PRIVATE | __GFP_NOWARN, 0);
 		if (!page)
 			break;
+		list_add(&page->lru, &drain_pages);
+		nr_drained++;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * The owner's own sleeping allocations, which may reclaim: take @nr pages
+ * of the node (GFP_PRIVATE, no fallback), or as many as direct reclaim
+ * can free, and hold them with the drained ones.
+ */
+static int drain_take(unsigned long nr)
+{
+	struct page *page;
+
+	if (!private_online)
+		return -ENODEV;
+	while (nr--) {
+		page = alloc_pages_node(private_nid, GFP_HIGHUSER | GFP_PRIVATE |
+					__GFP_RETRY_MAYFAIL | __GFP_NOWARN, 0);
+		if (!page)
+			return -ENOMEM;
 		list_add(&page->lru, &drain_pages);
 		nr_drained++;
 		cond_resched();
@@ -506,7 +554,8 @@ static ssize_t drain_read(struct file *file, char __user *buf, size_t len,
 static ssize_t drain_write(struct file *file, const char __user *ubuf,
 			   size_t len, loff_t *ppos)
 {
-	char cmd[16];
+	unsigned long nr;
+	char cmd[32];
 	int ret;
 
 	ret = read_cmd(ubuf, len, cmd, sizeof(cmd));
@@ -517,6 +566,8 @@ static ssize_t drain_write(struct file *file, const char __user *ubuf,
 		ret = drain_fill();
 	else if (!strcmp(cmd, "release"))
 		drain_release();
+	else if (!strncmp(cmd, "take ", 5))
+		ret = kstrtoul(cmd + 5, 0, &nr) ?: drain_take(nr);
 	else
 		ret = -EINVAL;
 	mutex_unlock(&pnt_lock);
@@ -558,6 +609,8 @@ static int counters_show(struct seq_file *m, void *v)
 	seq_printf(m, "promoted %ld\npromote_failed %ld\n",
 		   atomic_long_read(&nr_promoted),
 		   atomic_long_read(&nr_promote_failed));
+	seq_printf(m, "reclaim_policy %ld\n",
+		   atomic_long_read(&nr_reclaim_policy));
 	return 0;
 }
 
@@ -587,8 +640,47 @@ static ssize_t counters_write(struct file *file, const char __user *ubuf,
 	atomic_long_set(&nr_write_faults_bad, 0);
 	atomic_long_set(&nr_promoted, 0);
 	atomic_long_set(&nr_promote_failed, 0);
+	atomic_long_set(&nr_reclaim_policy, 0);
 	return len;
 }
+
+/* The watermark boost of the private node's zones, in pages. */
+static ssize_t boost_read(struct file *file, char __user *buf, size_t len,
+			  loff_t *ppos)
+{
+	pg_data_t *pgdat = NODE_DATA(private_nid);
+	unsigned long boost = 0;
+	char tmp[32];
+	int i, n;
+
+	for (i = 0; i < MAX_NR_ZONES; i++)
+		boost += READ_ONCE(pgdat->node_zones[i].watermark_boost);
+	n = scnprintf(tmp, sizeof(tmp), "%lu\n", boost);
+	return simple_read_from_buffer(buf, len, ppos, tmp, n);
+}
+
+static ssize_t boost_write(struct file *file, const char __user *ubuf,
+			   size_t len, loff_t *ppos)
+{
+	unsigned long nr;
+	char cmd[32];
+	int ret;
+
+	ret = read_cmd(ubuf, len, cmd, sizeof(cmd));
+	if (!ret)
+		ret = kstrtoul(cmd, 0, &nr);
+	if (!ret)
+		ret = node_private_reclaim_boost(private_nid, &pnt_owner, nr);
+	return ret ? ret : len;
+}
+
+static const struct file_operations boost_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = boost_read,
+	.write = boost_write,
+	.llseek = default_llseek,
+};
 
 static const struct file_operations counters_fops = {
 	.owner = THIS_MODULE,
@@ -793,6 +885,7 @@ static int __init pnt_init(void)
 			    &range_fops);
 	debugfs_create_file("counters", 0600, pnt_dir, NULL, &counters_fops);
 	debugfs_create_file("drain", 0600, pnt_dir, NULL, &drain_fops);
+	debugfs_create_file("boost", 0600, pnt_dir, NULL, &boost_fops);
 	if (control_nid != NUMA_NO_NODE && control_size)
 		debugfs_create_file("control", 0600, pnt_dir,
 				    (void *)&pnt_control, &range_fops);
