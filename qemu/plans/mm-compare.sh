@@ -1,11 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest plan of scripts/compare-mm-selftests.sh (busybox sh), staged as
-# /lab/run.sh: the tree's own mm selftests for mlock, madvise, KSM and
-# khugepaged, run as tools/testing/selftests/mm/run_vmtests.sh runs them
-# (categories mlock, madv_guard, madv_populate, process_madv, ksm,
-# ksm_numa and the khugepaged part of thp; on-fault-limit needs sudo and is
-# left out). For each command the console gets
+# /lab/run.sh: the tree's own mm selftests for mlock, madvise, KSM,
+# khugepaged, migration, write protection and reclaim, run as
+# tools/testing/selftests/mm/run_vmtests.sh runs them (categories mlock,
+# madv_guard, madv_populate, process_madv, ksm, ksm_numa, the khugepaged
+# part of thp, migration, rmap, mkdirty, soft_dirty, userfaultfd (the
+# unit tests and uffd-wp-mremap), pagemap, cow, droppable and
+# process_mrelease; on-fault-limit needs sudo and is left out; migration
+# needs three CPUs and skips on the lab's two). For each command the
+# console gets
 #   MMTEST: <command> | exit <status> | <its "# Totals:" line, or ->
 # No private node is created.
 
@@ -49,4 +53,17 @@ run ./khugepaged -s 2
 run ./khugepaged all:shmem
 run ./khugepaged -s 4 all:shmem
 run ./khugepaged -c 4 mthp_khugepaged:anon
+# Migration and memory policies (patches 12-14).
+run ./migration
+run ./rmap
+# Write protection (patch 15).
+run ./mkdirty
+run ./soft-dirty
+run ./uffd-unit-tests
+run ./uffd-wp-mremap
+run ./pagemap_ioctl
+# Reclaim (patch 16): swap-out and back in, droppable memory, reaping.
+run ./cow
+run ./droppable
+run ./mrelease_test
 echo "MMTEST: done"
