@@ -461,7 +461,7 @@ static int reclaim_request(FIXTURE_DATA(reclaim) *self,
 {
 	char path[128], req[64];
 
-	/* Anonymous memory only: the workload is all there is to take. */
+	/* The workload is anonymous: ask for that alone unless plain. */
 	snprintf(req, sizeof(req), "%lu%s", REQUEST,
 		 variant->plain ? "" : " swappiness=max");
 	switch (variant->who) {
