@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -753,6 +754,14 @@ int zram_swap_add(void)
 int zram_swap_remove(void)
 {
 	return swapoff(ZRAM_DEV) ? -errno : 0;
+}
+
+long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 int tmp_mount(const char *fstype, const char *opts, char *dir, size_t len)

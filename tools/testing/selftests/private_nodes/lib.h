@@ -168,6 +168,9 @@ void touch_pages(void *addr, size_t len);
  * each zone, from /proc/zoneinfo. In kB.
  */
 long node_headroom_kb(int nid);
+/* CLOCK_MONOTONIC in milliseconds, for the tests' deadlines. */
+long now_ms(void);
+
 /* Run on the CPUs of @nid only. */
 int pin_to_node(int nid);
 

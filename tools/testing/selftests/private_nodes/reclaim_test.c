@@ -150,14 +150,6 @@ static void cgroup_leave(void)
 		ksft_print_msg("could not remove %s\n", RECLAIM_CG);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The root's count of cpuset controllers: live (with its own) and dying. */
 static int cpuset_css(long *live, long *dying)
 {
