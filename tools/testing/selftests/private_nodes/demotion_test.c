@@ -9,7 +9,8 @@
  * anonymous memory can leave a DRAM node, and without it the pages stay
  * where they are. Reclaim is proactive reclaim of one DRAM node
  * (nodeN/reclaim, anonymous memory only): the path kswapd takes
- * (shrink_folio_list(), demote_folio_list()), without waiting for it.
+ * (shrink_folio_list(), demote_folio_list()), without waiting for it;
+ * one test fills the DRAM node instead and waits for its kswapd.
  * Node reclaim shrinks a node only if it has more clean unmapped page
  * cache than vm.min_unmapped_ratio (1% of the node) or more reclaimable
  * slab than vm.min_slab_ratio (5%); the guest's page cache is a dirty
@@ -40,6 +41,7 @@
 #define RECLAIM_ROUNDS	8
 #define DEMOTION_ENABLED "/sys/kernel/mm/numa/demotion_enabled"
 #define MIN_SLAB	"/proc/sys/vm/min_slab_ratio"
+#define WMARK_SCALE	"/proc/sys/vm/watermark_scale_factor"
 #define PATTERN		0x5a5a0000UL
 
 /* What one half saw. */
@@ -57,6 +59,7 @@ FIXTURE(demote) {
 	int private, dram;
 	char enabled[16];	/* demotion_enabled to restore */
 	char min_slab[16];	/* and min_slab_ratio */
+	char wmark_scale[16];	/* and watermark_scale_factor, if changed */
 	char *map;
 };
 
@@ -69,6 +72,7 @@ FIXTURE_SETUP(demote)
 	self->map = MAP_FAILED;
 	self->enabled[0] = '\0';
 	self->min_slab[0] = '\0';
+	self->wmark_scale[0] = '\0';
 	if (!pnt_driver_loaded())
 		SKIP(return, "private_node_test.ko is not loaded");
 	ASSERT_EQ(0, pnt_config(&self->cfg));
@@ -104,6 +108,8 @@ FIXTURE_TEARDOWN(demote)
 		write_text(DEMOTION_ENABLED, self->enabled);
 	if (self->min_slab[0])
 		write_text(MIN_SLAB, self->min_slab);
+	if (self->wmark_scale[0])
+		write_text(WMARK_SCALE, self->wmark_scale);
 	pnt_param_write("refuse_demotion", 0);
 	/* The other tests expect an owner that opted into nothing. */
 	pnt_param_write("adistance", 0);
@@ -223,6 +229,123 @@ static void reclaim_half(struct __test_metadata *_metadata,
 	workload_look(_metadata, self, flags, refuse, h);
 }
 
+/* How long kswapd may take to balance a node or give up on it. */
+#define KSWAPD_WAIT_MS	(120 * 1000)
+
+/* What kswapd did in a half driven by DRAM pressure. */
+struct kswapd_seen {
+	long scanned;		/* pages it scanned on the DRAM node */
+	long demoted;		/* and demoted from it, anyone's */
+	int balanced;		/* the DRAM node ended above its high watermark */
+	int hopeless;		/* or kswapd gave up on it */
+};
+
+/* A "name N" line of nodeN/vmstat, or -errno. */
+static long node_vmstat(int nid, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/vmstat",
+		 nid);
+	return proc_value(path, name);
+}
+
+/* Is a populated zone of @nid below its low watermark? 1, 0 or -errno. */
+static int node_below_low(int nid)
+{
+	struct zone_state z[MAX_ZONES];
+	int i, n = node_zones(nid, z, MAX_ZONES);
+
+	for (i = 0; i < n; i++)
+		if (z[i].managed && z[i].free < z[i].low)
+			return 1;
+	return n < 0 ? n : 0;
+}
+
+/*
+ * Fill the DRAM node with @fill's memory, bound to it, just past its low
+ * watermark: the allocation that fails that watermark wakes the node's
+ * kswapd. pressure_fill() stops up to a huge page above it; base pages
+ * then go on until a zone is below it or kswapd has started, far from
+ * the min watermark (the watermarks are 10% of the node apart): below
+ * it the fill would reclaim directly, and the control would OOM.
+ */
+static int fill_past_low(FIXTURE_DATA(demote) *self, struct pressure *fill,
+			 long scanned)
+{
+	int ret = pressure_fill(fill, self->dram, 0);
+
+	if (ret)
+		return ret;
+	if (madvise((char *)fill->addr + fill->used, fill->len - fill->used,
+		    MADV_NOHUGEPAGE))
+		return -errno;
+	do {
+		ret = node_below_low(self->dram);
+		if (ret < 0)
+			return ret;
+		if (fill->used + 16 * psize() > fill->len)
+			return -ENOSPC;
+		/*
+		 * Once below it, one more batch: the per-cpu lists refill in
+		 * batches, so free pages can drop below the watermark in an
+		 * allocation that passed it; the next ones fail it.
+		 */
+		touch_pages((char *)fill->addr + fill->used, 16 * psize());
+		fill->used += 16 * psize();
+	} while (!ret && node_vmstat(self->dram, "pgscan_kswapd") == scanned);
+	return 0;
+}
+
+/*
+ * A half driven by DRAM pressure: after the workload, fill the DRAM node
+ * past its low watermark and wait until its kswapd has balanced it or
+ * given up on it; then release the fill. Leaves the workload mapped.
+ */
+static void kswapd_half(struct __test_metadata *_metadata,
+			FIXTURE_DATA(demote) *self, unsigned long flags,
+			struct half *h, struct kswapd_seen *k)
+{
+	long scanned, demoted, deadline;
+	struct pressure fill;
+	int ret;
+
+	/*
+	 * Turning demotion on resets every node's kswapd failures: a node
+	 * kswapd gave up on before (in the control, or an earlier test's
+	 * fill with nothing to take) has a working kswapd again.
+	 */
+	ASSERT_EQ(0, write_text(DEMOTION_ENABLED, "0"));
+	ASSERT_EQ(0, write_text(DEMOTION_ENABLED, "1"));
+	ASSERT_EQ(0, node_kswapd_hopeless(self->dram));
+	workload_begin(_metadata, self, flags, false, h);
+	/* Few reclaimable dentries: kswapd cannot balance the node with them. */
+	drop_slab_caches();
+	scanned = node_vmstat(self->dram, "pgscan_kswapd");
+	demoted = node_vmstat(self->dram, "pgdemote_kswapd");
+	ASSERT_LE(0, scanned);
+	ASSERT_LE(0, demoted);
+	memset(k, 0, sizeof(*k));
+	ret = fill_past_low(self, &fill, scanned);
+	deadline = now_ms() + KSWAPD_WAIT_MS;
+	while (!ret) {
+		k->balanced = node_balanced(self->dram);
+		k->hopeless = node_kswapd_hopeless(self->dram);
+		if (k->balanced == 1 || k->hopeless == 1 || now_ms() > deadline)
+			break;
+		usleep(10000);
+	}
+	k->scanned = node_vmstat(self->dram, "pgscan_kswapd") - scanned;
+	k->demoted = node_vmstat(self->dram, "pgdemote_kswapd") - demoted;
+	pressure_release(&fill);
+	ASSERT_EQ(0, ret);
+	workload_look(_metadata, self, flags, false, h);
+	TH_LOG("kswapd%d: %ld pages scanned, %ld demoted; node %s",
+	       self->dram, k->scanned, k->demoted,
+	       k->balanced == 1 ? "balanced" :
+	       k->hopeless == 1 ? "given up" : "neither (timed out)");
+}
+
 /* The half where demotion must reach the private node. */
 static void expect_demoted(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(demote) *self, const struct half *h)
@@ -290,6 +413,40 @@ TEST_F_TIMEOUT(demote, refused_demotion_stays_on_dram, 600)
 	expect_kept(_metadata, self, &h);
 
 	reclaim_half(_metadata, self, OPTED_IN, false, &h);
+	expect_demoted(_metadata, self, &h);
+}
+
+/*
+ * DRAM pressure (the previous tests reclaim proactively): kswapd of the
+ * DRAM node demotes the oldest anonymous pages, the workload's, once the
+ * owner opted in. The control, first: without NP_OPS_DEMOTION kswapd runs
+ * just the same, finds nothing it may take (no swap), and every page stays.
+ */
+TEST_F_TIMEOUT(demote, kswapd_demotes_under_dram_pressure, 600)
+{
+	struct kswapd_seen k;
+	struct half h;
+
+	/*
+	 * Watermarks 10% of the node apart: kswapd then reclaims far more
+	 * than the anonymous memory older than the workload.
+	 */
+	ASSERT_LE(0, read_text(WMARK_SCALE, self->wmark_scale,
+			       sizeof(self->wmark_scale)));
+	ASSERT_EQ(0, write_text(WMARK_SCALE, "1000"));
+
+	kswapd_half(_metadata, self, NP_OPS_MIGRATION, &h, &k);
+	EXPECT_EQ(-ENOENT, h.tier);
+	/* kswapd ran on the node until it gave up, and took nothing. */
+	EXPECT_EQ(1, k.hopeless);
+	EXPECT_EQ(0, k.demoted);
+	EXPECT_EQ(0, h.c.migrate_to_calls);
+	expect_kept(_metadata, self, &h);
+
+	kswapd_half(_metadata, self, OPTED_IN, &h, &k);
+	EXPECT_EQ(1, k.balanced);
+	EXPECT_LT(0, k.scanned);
+	EXPECT_LE(h.on_private, k.demoted);
 	expect_demoted(_metadata, self, &h);
 }
 

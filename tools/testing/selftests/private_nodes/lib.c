@@ -540,6 +540,30 @@ void touch_pages(void *addr, size_t len)
 		((volatile char *)addr)[off] = 1;
 }
 
+/*
+ * The highest entry of a zoneinfo "protection: (a, b, ...)" line: the
+ * lowmem reserve that guards the zone against any allocation.
+ */
+static long zone_protection(const char *line)
+{
+	const char *p = strchr(line, '(') + 1;
+	long prot = 0;
+
+	while (*p && *p != ')') {
+		char *end;
+		long r = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (r > prot)
+			prot = r;
+		p = end;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
+	return prot;
+}
+
 long node_headroom_kb(int nid)
 {
 	long free = 0, low = 0, boost = 0, prot = 0, pages = 0;
@@ -570,25 +594,76 @@ long node_headroom_kb(int nid)
 		} else if (sscanf(line, " boost %lu", &v) == 1) {
 			boost = (long)v;
 		} else if (strstr(line, "protection: (")) {
-			/* The highest entry guards against any allocation. */
-			char *p = strchr(line, '(') + 1;
-
-			while (*p && *p != ')') {
-				char *end;
-				long r = strtol(p, &end, 10);
-
-				if (end == p)
-					break;
-				if (r > prot)
-					prot = r;
-				p = end;
-				while (*p == ',' || *p == ' ')
-					p++;
-			}
+			prot = zone_protection(line);
 		}
 	} while (more);
 	fclose(f);
 	return pages * (long)(psize() / KIB);
+}
+
+int node_zones(int nid, struct zone_state *z, int max)
+{
+	int node = -1, n, count = 0;
+	char line[256], zone[32];
+	struct zone_state *cur = NULL;
+	unsigned long v;
+	FILE *f;
+
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone %31s", &n, zone) == 2) {
+			node = n;
+			cur = NULL;
+			if (node == nid && count < max) {
+				cur = &z[count++];
+				memset(cur, 0, sizeof(*cur));
+			}
+		} else if (!cur) {
+			continue;
+		} else if (sscanf(line, " pages free %lu", &v) == 1) {
+			cur->free = (long)v;
+		} else if (sscanf(line, " min %lu", &v) == 1) {
+			cur->min = (long)v;
+		} else if (sscanf(line, " low %lu", &v) == 1) {
+			cur->low = (long)v;
+		} else if (sscanf(line, " high %lu", &v) == 1) {
+			cur->high = (long)v;
+		} else if (sscanf(line, " managed %lu", &v) == 1) {
+			cur->managed = (long)v;
+		} else if (strstr(line, "protection: (")) {
+			cur->protection = zone_protection(line);
+		} else if (sscanf(line, " node_unreclaimable: %lu", &v) == 1) {
+			cur->unreclaimable = v != 0;
+		}
+	}
+	fclose(f);
+	return count;
+}
+
+int node_balanced(int nid)
+{
+	struct zone_state z[MAX_ZONES];
+	int i, n = node_zones(nid, z, MAX_ZONES);
+
+	/* As pgdat_balanced(), with the reserve against any allocation. */
+	for (i = 0; i < n; i++)
+		if (z[i].managed && z[i].free >= z[i].high + z[i].protection)
+			return 1;
+	return n < 0 ? n : 0;
+}
+
+int node_kswapd_hopeless(int nid)
+{
+	struct zone_state z[MAX_ZONES];
+	int i, n = node_zones(nid, z, MAX_ZONES);
+
+	/* Only populated zones print it. */
+	for (i = 0; i < n; i++)
+		if (z[i].managed)
+			return z[i].unreclaimable;
+	return n < 0 ? n : -ENOENT;
 }
 
 int pin_to_node(int nid)

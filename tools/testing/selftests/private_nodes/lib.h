@@ -168,6 +168,25 @@ void touch_pages(void *addr, size_t len);
  * each zone, from /proc/zoneinfo. In kB.
  */
 long node_headroom_kb(int nid);
+/* A zone of a node, from /proc/zoneinfo (pages; watermarks with boost). */
+struct zone_state {
+	long free, min, low, high, managed;
+	long protection;	/* the highest lowmem reserve */
+	int unreclaimable;	/* the node's: kswapd gave up on it */
+};
+#define MAX_ZONES	8
+/* The first @max zones of @nid into @z: their number, or -errno. */
+int node_zones(int nid, struct zone_state *z, int max);
+/*
+ * Is a populated zone of @nid at or above its high watermark, boost
+ * included (what kswapd balances to)? 1, 0 or -errno.
+ */
+int node_balanced(int nid);
+/*
+ * Has kswapd of @nid given up (node_unreclaimable in /proc/zoneinfo)?
+ * 1, 0 or -errno.
+ */
+int node_kswapd_hopeless(int nid);
 /* CLOCK_MONOTONIC in milliseconds, for the tests' deadlines. */
 long now_ms(void);
 

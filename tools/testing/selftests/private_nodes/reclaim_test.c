@@ -361,38 +361,6 @@ static int owner_take(long pages)
 }
 
 /*
- * Is a zone of @nid at or above its high watermark, boost included (what
- * kswapd balances to)? 1, 0 or -errno, from /proc/zoneinfo.
- */
-static int node_balanced(int nid)
-{
-	long free = -1, high = -1;
-	int node = -1, n, ret = 0;
-	char line[256], zone[32];
-	unsigned long v;
-	FILE *f;
-
-	f = fopen("/proc/zoneinfo", "r");
-	if (!f)
-		return -errno;
-	while (!ret && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Node %d, zone %31s", &n, zone) == 2) {
-			node = n;
-			free = high = -1;
-		} else if (node == nid &&
-			   sscanf(line, " pages free %lu", &v) == 1) {
-			free = (long)v;
-		} else if (node == nid && sscanf(line, " high %lu", &v) == 1) {
-			high = (long)v;
-			/* "high" follows "pages free"; empty zones have 0 */
-			ret = free > 0 && free >= high;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
-/*
  * The owner boosts its full node by REQUEST; wait until kswapd is done:
  * the node is back above its high watermark, boost included, and (unless
  * the owner holds it) the boost is gone, which happens after kswapd's
