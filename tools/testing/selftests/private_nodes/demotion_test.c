@@ -36,12 +36,15 @@
 #define OPTED_IN	(NP_OPS_MIGRATION | NP_OPS_DEMOTION)
 /* include/linux/memory-tiers.h: DRAM is 576; a CXL-like tier below it. */
 #define ADISTANCE_SLOW	(5 * 576)
+/* And an ordinary tier below that (memory tiers are 128 apart). */
+#define ADISTANCE_SLOWER (8 * 576)
 #define WORKLOAD	(16 * MIB)
 /* Proactive reclaim rounds: each ages the LRU further. */
 #define RECLAIM_ROUNDS	8
 #define DEMOTION_ENABLED "/sys/kernel/mm/numa/demotion_enabled"
 #define MIN_SLAB	"/proc/sys/vm/min_slab_ratio"
 #define WMARK_SCALE	"/proc/sys/vm/watermark_scale_factor"
+#define AUTO_ONLINE	"/sys/devices/system/memory/auto_online_blocks"
 #define PATTERN		0x5a5a0000UL
 
 /* What one half saw. */
@@ -50,6 +53,7 @@ struct half {
 	long pages;		/* pages of the workload */
 	long on_private;	/* of them on the private node */
 	long on_dram;		/* and still on the DRAM node */
+	long on_lower;		/* and on the control node, if it is online */
 	long corrupt;		/* pages whose pattern changed */
 	struct pnt_counters c;	/* the owner's callbacks */
 };
@@ -60,6 +64,7 @@ FIXTURE(demote) {
 	char enabled[16];	/* demotion_enabled to restore */
 	char min_slab[16];	/* and min_slab_ratio */
 	char wmark_scale[16];	/* and watermark_scale_factor, if changed */
+	bool lower_added;	/* the control range is online as a lower tier */
 	char *map;
 };
 
@@ -70,6 +75,7 @@ FIXTURE_SETUP(demote)
 	int ret;
 
 	self->map = MAP_FAILED;
+	self->lower_added = false;
 	self->enabled[0] = '\0';
 	self->min_slab[0] = '\0';
 	self->wmark_scale[0] = '\0';
@@ -111,6 +117,9 @@ FIXTURE_TEARDOWN(demote)
 	if (self->wmark_scale[0])
 		write_text(WMARK_SCALE, self->wmark_scale);
 	pnt_param_write("refuse_demotion", 0);
+	if (self->lower_added)
+		EXPECT_EQ(0, pnt_range_write("control", "remove"));
+	pnt_param_write("control_adistance", 0);
 	/* The other tests expect an owner that opted into nothing. */
 	pnt_param_write("adistance", 0);
 	EXPECT_EQ(0, pnt_private_with_ops(0));
@@ -160,8 +169,10 @@ static void look(struct __test_metadata *_metadata,
 {
 	h->on_private = pages_on_node(self->map, WORKLOAD, self->private);
 	h->on_dram = pages_on_node(self->map, WORKLOAD, self->dram);
+	h->on_lower = pages_on_node(self->map, WORKLOAD, self->cfg.control_nid);
 	ASSERT_LE(0, h->on_private);
 	ASSERT_LE(0, h->on_dram);
+	ASSERT_LE(0, h->on_lower);
 	h->corrupt = corrupt_pages(self->map, h->pages);
 	ASSERT_EQ(0, pnt_counters_read(&h->c));
 }
@@ -202,10 +213,11 @@ static void workload_look(struct __test_metadata *_metadata,
 			  bool refuse, struct half *h)
 {
 	look(_metadata, self, h);
-	TH_LOG("np_ops %#lx%s: tier %d; %ld of %ld pages on node %d, %ld on node %d; owner took %ld (%ld refused), %ld in; %ld corrupt",
+	TH_LOG("np_ops %#lx%s: tier %d; %ld of %ld pages on node %d, %ld on node %d, %ld on node %d; owner took %ld (%ld refused), %ld in; %ld corrupt",
 	       flags, refuse ? " refusing" : "", h->tier, h->on_private,
-	       h->pages, self->private, h->on_dram, self->dram, h->c.demoted,
-	       h->c.demotion_refused, h->c.migrate_in, h->corrupt);
+	       h->pages, self->private, h->on_dram, self->dram, h->on_lower,
+	       self->cfg.control_nid, h->c.demoted, h->c.demotion_refused,
+	       h->c.migrate_in, h->corrupt);
 }
 
 /*
@@ -413,6 +425,46 @@ TEST_F_TIMEOUT(demote, refused_demotion_stays_on_dram, 600)
 	expect_kept(_metadata, self, &h);
 
 	reclaim_half(_metadata, self, OPTED_IN, false, &h);
+	expect_demoted(_metadata, self, &h);
+}
+
+/*
+ * An owner that refuses, with an ordinary node in a tier below the
+ * private node's (the control range, as dax/kmem would add slow memory):
+ * reclaim offers the folios to the owner first, its nearest lower tier,
+ * and demotes what it refuses to the ordinary node, as it would without
+ * the private node. The same calls with the owner accepting put them on
+ * the private node and none on the ordinary one.
+ */
+TEST_F_TIMEOUT(demote, refused_demotion_falls_back_to_lower_tier, 600)
+{
+	char online[32];
+	struct half h;
+	int ret;
+
+	if (self->cfg.control_nid < 0)
+		SKIP(return, "the lab has no control range");
+	/* Movable, as slow memory usually is: it can then be removed. */
+	ASSERT_EQ(0, pnt_param_write("control_adistance", ADISTANCE_SLOWER));
+	ASSERT_LT(0, read_text(AUTO_ONLINE, online, sizeof(online)));
+	ASSERT_EQ(0, write_text(AUTO_ONLINE, "online_movable"));
+	ret = pnt_range_write("control", "add");
+	ASSERT_EQ(0, write_text(AUTO_ONLINE, online));
+	ASSERT_EQ(0, ret);
+	self->lower_added = true;
+
+	reclaim_half(_metadata, self, OPTED_IN, true, &h);
+	EXPECT_LT(h.tier, memtier_of_node(self->cfg.control_nid));
+	EXPECT_LT(0, h.c.demotion_refused);
+	EXPECT_EQ(0, h.on_private);
+	EXPECT_LE(h.pages / 2, h.on_lower);
+	EXPECT_EQ(h.pages, h.on_lower + h.on_dram);
+	EXPECT_EQ(0, h.corrupt);
+	munmap(self->map, WORKLOAD);
+	self->map = MAP_FAILED;
+
+	reclaim_half(_metadata, self, OPTED_IN, false, &h);
+	EXPECT_EQ(0, h.on_lower);
 	expect_demoted(_metadata, self, &h);
 }
 

@@ -48,6 +48,7 @@ struct seen {
 	int err;		/* errno of the policy call, 0 if it took */
 	long on_private;	/* pages of its mapping on the private node */
 	long on_dram;		/* and on the DRAM node */
+	long on_second;		/* and on the second private node, if any */
 	long pages;		/* pages it touched */
 	int mode;		/* get_mempolicy() after the call */
 	unsigned long nodes;
@@ -56,6 +57,7 @@ struct seen {
 FIXTURE(mpol) {
 	struct pnt_config cfg;
 	int private, dram;
+	int second;		/* a second private node (no ops), or -1 */
 	struct seen *seen;
 };
 
@@ -65,6 +67,7 @@ FIXTURE_SETUP(mpol)
 	int ret;
 
 	self->seen = MAP_FAILED;
+	self->second = -1;
 	if (!pnt_driver_loaded())
 		SKIP(return, "private_node_test.ko is not loaded");
 	ASSERT_EQ(0, pnt_config(&self->cfg));
@@ -87,12 +90,15 @@ FIXTURE_TEARDOWN(mpol)
 {
 	if (self->seen != MAP_FAILED)
 		munmap(self->seen, psize());
+	if (self->second >= 0)
+		EXPECT_EQ(0, pnt_range_write("second", "remove"));
 	/* The other tests expect an owner that opted into nothing. */
 	EXPECT_EQ(0, pnt_private_with_ops(0));
 }
 
 /* Touch @len fresh bytes of anonymous memory; count where they landed. */
-static void place_anon(struct seen *s, size_t len, int private, int dram)
+static void place_anon(struct seen *s, size_t len, int private, int dram,
+		       int second)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -105,6 +111,7 @@ static void place_anon(struct seen *s, size_t len, int private, int dram)
 	s->pages = len / psize();
 	s->on_private = pages_on_node(p, len, private);
 	s->on_dram = pages_on_node(p, len, dram);
+	s->on_second = second < 0 ? 0 : pages_on_node(p, len, second);
 	munmap(p, len);
 }
 
@@ -142,7 +149,7 @@ static void child_policy_in(struct __test_metadata *_metadata,
 		record_policy(s);
 		if (!s->err)
 			place_anon(s, NR_PAGES * psize(), self->private,
-				   self->dram);
+				   self->dram, self->second);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -234,6 +241,57 @@ TEST_F_TIMEOUT(mpol, mixed_masks, 300)
 }
 
 /*
+ * Two private nodes in one mask: the test driver's node, opted in, and a
+ * second one (the control range) whose owner set no ops. In every mode
+ * the second node is dropped from the policy, as a node the task cannot
+ * use, and gets no page; the opted-in node, in the same calls, stays in
+ * the policy and gets the pages (the control). A mask that names only the
+ * second node is refused.
+ */
+TEST_F_TIMEOUT(mpol, two_private_nodes_one_mask, 300)
+{
+	static const int modes[] = {
+		MPOL_BIND, MPOL_PREFERRED_MANY, MPOL_INTERLEAVE,
+		MPOL_WEIGHTED_INTERLEAVE,
+	};
+	unsigned long priv, second, dram;
+	struct seen *s = self->seen;
+	unsigned int i;
+	int ret;
+
+	if (self->cfg.control_nid < 0)
+		SKIP(return, "the lab has no control range for a second node");
+	ret = pnt_range_write("second", "add");
+	ASSERT_EQ(0, ret);
+	self->second = self->cfg.control_nid;
+	ASSERT_EQ(1, nodelist_has("has_private_memory", self->second));
+	ASSERT_EQ(0, pnt_private_with_ops(OPTED_IN));
+	priv = 1UL << self->private;
+	second = 1UL << self->second;
+	dram = 1UL << self->dram;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		child_policy(_metadata, self, modes[i], priv | second);
+		ASSERT_EQ(0, s->err) TH_LOG("mode %d", modes[i]);
+		EXPECT_EQ(priv, s->nodes) TH_LOG("mode %d", modes[i]);
+		EXPECT_EQ(0, s->on_second) TH_LOG("mode %d", modes[i]);
+		EXPECT_EQ(NR_PAGES, s->on_private) TH_LOG("mode %d", modes[i]);
+	}
+	child_policy(_metadata, self, MPOL_INTERLEAVE, priv | second | dram);
+	ASSERT_EQ(0, s->err);
+	EXPECT_EQ(priv | dram, s->nodes);
+	EXPECT_EQ(0, s->on_second);
+	EXPECT_LT(0, s->on_private);
+	EXPECT_LT(0, s->on_dram);
+	child_policy(_metadata, self, MPOL_PREFERRED, second);
+	EXPECT_EQ(EINVAL, s->err);
+	EXPECT_EQ(MPOL_DEFAULT, s->mode);
+	child_policy(_metadata, self, MPOL_PREFERRED, priv);
+	ASSERT_EQ(0, s->err);
+	EXPECT_EQ(NR_PAGES, s->on_private);
+}
+
+/*
  * mbind() of a mapping on DRAM to the private node with MPOL_MF_MOVE:
  * refused without the flag, nothing moves; with it the pages move there
  * with their data and the owner hears of each, new faults in the range
@@ -312,7 +370,8 @@ TEST_F_TIMEOUT(mpol, fork_inherits, 300)
 			if (pid == 0) {
 				record_policy(s);
 				place_anon(s, NR_PAGES * psize(),
-					   self->private, self->dram);
+					   self->private, self->dram,
+					   self->second);
 				_exit(0);
 			}
 			_exit(pid < 0 || waitpid(pid, &status, 0) != pid ||
@@ -400,7 +459,7 @@ static void page_cache_child(struct __test_metadata *_metadata,
 		if (write(fd, p, len) != (ssize_t)len)
 			_exit(4);
 		close(fd);
-		place_anon(s, len, nid, self->dram);
+		place_anon(s, len, nid, self->dram, self->second);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -526,7 +585,8 @@ TEST_F_TIMEOUT(mpol, withdrawn_flag_falls_back, 300)
 		close(to_parent[0]);
 		if (set_mempolicy(MPOL_BIND, &priv, MASK_MAXNODE))
 			_exit(1);
-		place_anon(s, NR_PAGES * psize(), self->private, self->dram);
+		place_anon(s, NR_PAGES * psize(), self->private, self->dram,
+			   self->second);
 		if (s->on_private != NR_PAGES)
 			_exit(3);
 		/* Tell the parent, wait for the owner to withdraw. */
@@ -534,7 +594,8 @@ TEST_F_TIMEOUT(mpol, withdrawn_flag_falls_back, 300)
 		    read(to_child[0], &c, 1) != 1)
 			_exit(4);
 		record_policy(s);
-		place_anon(s, NR_PAGES * psize(), self->private, self->dram);
+		place_anon(s, NR_PAGES * psize(), self->private, self->dram,
+			   self->second);
 		_exit(0);
 	}
 	close(to_child[0]);

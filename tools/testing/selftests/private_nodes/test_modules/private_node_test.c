@@ -15,12 +15,18 @@
  *
  * A second range can be hot-added as ordinary memory on another node: the
  * control that shows a test would see pages land on a node that is not
- * private.
+ * private. The same range can instead become a second private node, of a
+ * second owner that sets no ops (opts into nothing), so that a nodemask
+ * can name an opted-in and a not-opted-in private node at once.
  *
  * debugfs: /sys/kernel/debug/private_node_test/
  *   private, control  write "add" or "remove"; read "online" or "offline".
  *                     "remove" of the private range also releases the node
  *                     (node_private_unregister())
+ *   second            write "add" or "remove": the control range as a
+ *                     private node on its node, owned by a second owner
+ *                     without ops; read "online" or "offline". The control
+ *                     and the second range exclude each other
  *   foreign           a third range, hot-added as dax/kmem would
  *                     (add_memory_driver_managed(), the default online
  *                     type): write a node id to add it to that node, or
@@ -59,8 +65,9 @@
  * np_ops, read when the private range is added; np_ops_supported shows
  * the flags this kernel knows. adistance, read then too, gives the node a
  * memory type of that abstract distance (a slower tier than DRAM, for
- * NP_OPS_DEMOTION); with refuse_demotion set, migrate_to refuses every
- * demotion, as the owner of a full device would. reclaim_may_swap and
+ * NP_OPS_DEMOTION); control_adistance does the same for the control
+ * node, an ordinary lower tier. With refuse_demotion set, migrate_to
+ * refuses every demotion, as the owner of a full device would. reclaim_may_swap and
  * reclaim_managed_wmarks are what reclaim_policy answers (NP_OPS_RECLAIM),
  * read at each call.
  */
@@ -113,6 +120,9 @@ MODULE_PARM_DESC(np_ops_supported, "NP_OPS_* flags this kernel knows");
 static int adistance;
 module_param(adistance, int, 0644);
 MODULE_PARM_DESC(adistance, "abstract distance of the private node's memory type (0: none), read when the private range is added");
+static int control_adistance;
+module_param(control_adistance, int, 0644);
+MODULE_PARM_DESC(control_adistance, "abstract distance of the control node's memory type (0: none), read when the control range is added");
 static bool refuse_demotion;
 module_param(refuse_demotion, bool, 0644);
 MODULE_PARM_DESC(refuse_demotion, "migrate_to refuses demotion, as a full device would");
@@ -141,9 +151,9 @@ static atomic_long_t nr_write_faults, nr_write_faults_pmd, nr_write_faults_bad;
 static atomic_long_t nr_promoted, nr_promote_failed;
 static atomic_long_t nr_reclaim_policy;
 
-/* The memory type the private node is given, if adistance is set. */
+/* The memory types the private and control nodes are given, if set. */
 static LIST_HEAD(pnt_memory_types);
-static struct memory_dev_type *pnt_memtype;
+static struct memory_dev_type *pnt_memtype, *pnt_control_memtype;
 
 static void pnt_free_folio(struct folio *folio)
 {
@@ -275,7 +285,8 @@ static struct node_private_ops pnt_ops = {
 	.reclaim_policy = pnt_reclaim_policy,
 };
 
-static bool private_online, control_online;
+static bool private_online, control_online, second_online;
+static struct node_private pnt_second_owner;
 static struct dentry *pnt_dir;
 
 /* Pages taken by "drain fill", linked through page->lru. */
@@ -339,6 +350,27 @@ static int drain_take(unsigned long nr)
 	return 0;
 }
 
+/*
+ * Give @nid a memory type of abstract distance @adist (none if 0) before
+ * its memory comes online, as a driver of slow memory does; *@memtype
+ * gets it, for clear_node_memory_type() after removal.
+ */
+static int pnt_set_memtype(int nid, int adist,
+			   struct memory_dev_type **memtype)
+{
+	struct memory_dev_type *mt;
+
+	*memtype = NULL;
+	if (adist <= 0)
+		return 0;
+	mt = mt_find_alloc_memory_type(adist, &pnt_memory_types);
+	if (IS_ERR(mt))
+		return PTR_ERR(mt);
+	init_node_memory_type(nid, mt);
+	*memtype = mt;
+	return 0;
+}
+
 static void private_clear_memtype(void)
 {
 	if (pnt_memtype)
@@ -355,16 +387,9 @@ static int private_add(void)
 	/* Not in use: the node has no owner, so nothing reads the ops. */
 	pnt_ops.flags = READ_ONCE(np_ops);
 	/* A slower tier than DRAM, as a CXL driver would set from CDAT. */
-	if (READ_ONCE(adistance) > 0) {
-		pnt_memtype = mt_find_alloc_memory_type(READ_ONCE(adistance),
-							&pnt_memory_types);
-		if (IS_ERR(pnt_memtype)) {
-			ret = PTR_ERR(pnt_memtype);
-			pnt_memtype = NULL;
-			return ret;
-		}
-		init_node_memory_type(private_nid, pnt_memtype);
-	}
+	ret = pnt_set_memtype(private_nid, READ_ONCE(adistance), &pnt_memtype);
+	if (ret)
+		return ret;
 	ret = add_private_memory_driver_managed(private_nid, private_base,
 						private_size, PNT_RESOURCE,
 						MHP_NONE, MMOP_ONLINE_KERNEL,
@@ -441,19 +466,83 @@ static int ordinary_remove(u64 base, u64 size, bool *online)
  * The control: the lab boots with memhp_default_state=online_kernel so that
  * it lands in ZONE_NORMAL like boot RAM and kernel allocations can use it.
  */
+static void control_clear_memtype(void)
+{
+	if (pnt_control_memtype)
+		clear_node_memory_type(control_nid, pnt_control_memtype);
+	pnt_control_memtype = NULL;
+}
+
 static int control_add(void)
 {
-	if (mhp_get_default_online_type() != MMOP_ONLINE_KERNEL) {
-		pr_err("private_node_test: control needs memhp_default_state=online_kernel\n");
+	int ret;
+
+	if (second_online || control_online)
+		return -EBUSY;
+	/*
+	 * An ordinary lower tier, as dax/kmem makes of slow memory, is
+	 * onlined movable (auto_online_blocks), so that it can be removed
+	 * whatever was demoted to it.
+	 */
+	if (mhp_get_default_online_type() !=
+	    (READ_ONCE(control_adistance) > 0 ? MMOP_ONLINE_MOVABLE :
+						MMOP_ONLINE_KERNEL)) {
+		pr_err("private_node_test: control needs memhp_default_state=online_kernel (online_movable with control_adistance)\n");
 		return -EOPNOTSUPP;
 	}
-	return ordinary_add(control_nid, control_base, control_size,
-			    &control_online);
+	ret = pnt_set_memtype(control_nid, READ_ONCE(control_adistance),
+			      &pnt_control_memtype);
+	if (ret)
+		return ret;
+	ret = ordinary_add(control_nid, control_base, control_size,
+			   &control_online);
+	if (ret)
+		control_clear_memtype();
+	return ret;
 }
 
 static int control_remove(void)
 {
-	return ordinary_remove(control_base, control_size, &control_online);
+	int ret = ordinary_remove(control_base, control_size, &control_online);
+
+	if (!ret)
+		control_clear_memtype();
+	return ret;
+}
+
+/* The second private node: the control range, of an owner without ops. */
+static int second_add(void)
+{
+	int ret;
+
+	if (second_online || control_online)
+		return -EBUSY;
+	ret = add_private_memory_driver_managed(control_nid, control_base,
+						control_size, PNT_RESOURCE,
+						MHP_NONE, MMOP_ONLINE_KERNEL,
+						&pnt_second_owner);
+	if (!ret) {
+		second_online = true;
+		__module_get(THIS_MODULE);
+	}
+	return ret;
+}
+
+static int second_remove(void)
+{
+	int ret;
+
+	if (!second_online)
+		return -ENOENT;
+	ret = offline_and_remove_private_memory(control_nid, control_base,
+						control_size);
+	if (!ret)
+		ret = node_private_unregister(control_nid, &pnt_second_owner);
+	if (!ret) {
+		second_online = false;
+		module_put(THIS_MODULE);
+	}
+	return ret;
 }
 
 /*
@@ -487,6 +576,10 @@ static const struct pnt_range pnt_private = {
 
 static const struct pnt_range pnt_control = {
 	control_add, control_remove, &control_online
+};
+
+static const struct pnt_range pnt_second = {
+	second_add, second_remove, &second_online
 };
 
 /* The foreign range's file: a node id adds it there, "remove" removes it. */
@@ -886,9 +979,12 @@ static int __init pnt_init(void)
 	debugfs_create_file("counters", 0600, pnt_dir, NULL, &counters_fops);
 	debugfs_create_file("drain", 0600, pnt_dir, NULL, &drain_fops);
 	debugfs_create_file("boost", 0600, pnt_dir, NULL, &boost_fops);
-	if (control_nid != NUMA_NO_NODE && control_size)
+	if (control_nid != NUMA_NO_NODE && control_size) {
 		debugfs_create_file("control", 0600, pnt_dir,
 				    (void *)&pnt_control, &range_fops);
+		debugfs_create_file("second", 0600, pnt_dir,
+				    (void *)&pnt_second, &range_fops);
+	}
 	if (foreign_size)
 		debugfs_create_file("foreign", 0600, pnt_dir,
 				    (void *)&pnt_foreign, &range_fops);
