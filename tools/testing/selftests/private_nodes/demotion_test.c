@@ -37,7 +37,7 @@
 /* include/linux/memory-tiers.h: DRAM is 576; a CXL-like tier below it. */
 #define ADISTANCE_SLOW	(5 * 576)
 /* And an ordinary tier below that (memory tiers are 128 apart). */
-#define ADISTANCE_SLOWER (8 * 576)
+#define ADISTANCE_SLOWER	(8 * 576)
 #define WORKLOAD	(16 * MIB)
 /* Proactive reclaim rounds: each ages the LRU further. */
 #define RECLAIM_ROUNDS	8
@@ -53,7 +53,7 @@ struct half {
 	long pages;		/* pages of the workload */
 	long on_private;	/* of them on the private node */
 	long on_dram;		/* and still on the DRAM node */
-	long on_lower;		/* and on the control node, if it is online */
+	long on_lower;		/* and on the lower tier's node, if any */
 	long corrupt;		/* pages whose pattern changed */
 	struct pnt_counters c;	/* the owner's callbacks */
 };
@@ -64,7 +64,8 @@ FIXTURE(demote) {
 	char enabled[16];	/* demotion_enabled to restore */
 	char min_slab[16];	/* and min_slab_ratio */
 	char wmark_scale[16];	/* and watermark_scale_factor, if changed */
-	bool lower_added;	/* the control range is online as a lower tier */
+	int lower;		/* the ordinary lower tier's node, or -1 */
+	char auto_online[32];	/* auto_online_blocks, if changed */
 	char *map;
 };
 
@@ -75,7 +76,8 @@ FIXTURE_SETUP(demote)
 	int ret;
 
 	self->map = MAP_FAILED;
-	self->lower_added = false;
+	self->lower = -1;
+	self->auto_online[0] = '\0';
 	self->enabled[0] = '\0';
 	self->min_slab[0] = '\0';
 	self->wmark_scale[0] = '\0';
@@ -110,6 +112,12 @@ FIXTURE_TEARDOWN(demote)
 {
 	if (self->map != MAP_FAILED)
 		munmap(self->map, WORKLOAD);
+	/*
+	 * Off and on first: that resets the kswapd failures a test may have
+	 * left on the DRAM node (the kswapd control half makes them).
+	 */
+	write_text(DEMOTION_ENABLED, "0");
+	write_text(DEMOTION_ENABLED, "1");
 	if (self->enabled[0])
 		write_text(DEMOTION_ENABLED, self->enabled);
 	if (self->min_slab[0])
@@ -117,9 +125,11 @@ FIXTURE_TEARDOWN(demote)
 	if (self->wmark_scale[0])
 		write_text(WMARK_SCALE, self->wmark_scale);
 	pnt_param_write("refuse_demotion", 0);
-	if (self->lower_added)
-		EXPECT_EQ(0, pnt_range_write("control", "remove"));
-	pnt_param_write("control_adistance", 0);
+	if (self->lower >= 0)
+		EXPECT_EQ(0, pnt_range_write("foreign", "remove"));
+	if (self->auto_online[0])
+		write_text(AUTO_ONLINE, self->auto_online);
+	pnt_param_write("foreign_adistance", 0);
 	/* The other tests expect an owner that opted into nothing. */
 	pnt_param_write("adistance", 0);
 	EXPECT_EQ(0, pnt_private_with_ops(0));
@@ -169,7 +179,8 @@ static void look(struct __test_metadata *_metadata,
 {
 	h->on_private = pages_on_node(self->map, WORKLOAD, self->private);
 	h->on_dram = pages_on_node(self->map, WORKLOAD, self->dram);
-	h->on_lower = pages_on_node(self->map, WORKLOAD, self->cfg.control_nid);
+	h->on_lower = self->lower < 0 ? 0 :
+		      pages_on_node(self->map, WORKLOAD, self->lower);
 	ASSERT_LE(0, h->on_private);
 	ASSERT_LE(0, h->on_dram);
 	ASSERT_LE(0, h->on_lower);
@@ -216,7 +227,7 @@ static void workload_look(struct __test_metadata *_metadata,
 	TH_LOG("np_ops %#lx%s: tier %d; %ld of %ld pages on node %d, %ld on node %d, %ld on node %d; owner took %ld (%ld refused), %ld in; %ld corrupt",
 	       flags, refuse ? " refusing" : "", h->tier, h->on_private,
 	       h->pages, self->private, h->on_dram, self->dram, h->on_lower,
-	       self->cfg.control_nid, h->c.demoted, h->c.demotion_refused,
+	       self->lower, h->c.demoted, h->c.demotion_refused,
 	       h->c.migrate_in, h->corrupt);
 }
 
@@ -286,6 +297,7 @@ static int fill_past_low(FIXTURE_DATA(demote) *self, struct pressure *fill,
 			 long scanned)
 {
 	int ret = pressure_fill(fill, self->dram, 0);
+	long now;
 
 	if (ret)
 		return ret;
@@ -296,6 +308,11 @@ static int fill_past_low(FIXTURE_DATA(demote) *self, struct pressure *fill,
 		ret = node_below_low(self->dram);
 		if (ret < 0)
 			return ret;
+		now = node_vmstat(self->dram, "pgscan_kswapd");
+		if (now < 0)
+			return (int)now;
+		if (now != scanned)
+			break;
 		if (fill->used + 16 * psize() > fill->len)
 			return -ENOSPC;
 		/*
@@ -305,7 +322,7 @@ static int fill_past_low(FIXTURE_DATA(demote) *self, struct pressure *fill,
 		 */
 		touch_pages((char *)fill->addr + fill->used, 16 * psize());
 		fill->used += 16 * psize();
-	} while (!ret && node_vmstat(self->dram, "pgscan_kswapd") == scanned);
+	} while (!ret);
 	return 0;
 }
 
@@ -430,31 +447,43 @@ TEST_F_TIMEOUT(demote, refused_demotion_stays_on_dram, 600)
 
 /*
  * An owner that refuses, with an ordinary node in a tier below the
- * private node's (the control range, as dax/kmem would add slow memory):
- * reclaim offers the folios to the owner first, its nearest lower tier,
- * and demotes what it refuses to the ordinary node, as it would without
- * the private node. The same calls with the owner accepting put them on
- * the private node and none on the ordinary one.
+ * private node's (the foreign range on a spare node, onlined movable as
+ * dax/kmem would add slow memory): reclaim offers the folios to the
+ * owner first, its nearest lower tier, and demotes what it refuses to the
+ * ordinary node, as it would without the private node. The same calls
+ * with the owner accepting put them on the private node and none on the
+ * ordinary one.
  */
 TEST_F_TIMEOUT(demote, refused_demotion_falls_back_to_lower_tier, 600)
 {
-	char online[32];
+	char nid[16];
 	struct half h;
-	int ret;
+	int lower, ret;
 
-	if (self->cfg.control_nid < 0)
-		SKIP(return, "the lab has no control range");
-	/* Movable, as slow memory usually is: it can then be removed. */
-	ASSERT_EQ(0, pnt_param_write("control_adistance", ADISTANCE_SLOWER));
-	ASSERT_LT(0, read_text(AUTO_ONLINE, online, sizeof(online)));
-	ASSERT_EQ(0, write_text(AUTO_ONLINE, "online_movable"));
-	ret = pnt_range_write("control", "add");
-	ASSERT_EQ(0, write_text(AUTO_ONLINE, online));
+	lower = pnt_spare_nid(&self->cfg);
+	if (lower < 0 || pnt_range_state("foreign") < 0)
+		SKIP(return, "no spare node or no foreign range for a lower tier");
+	ret = pnt_param_write("foreign_adistance", ADISTANCE_SLOWER);
+	if (ret == -ENOENT)
+		SKIP(return, "the test driver has no foreign_adistance");
 	ASSERT_EQ(0, ret);
-	self->lower_added = true;
+	/* Movable, as slow memory usually is: it can then be removed. */
+	ASSERT_LT(0, read_text(AUTO_ONLINE, self->auto_online,
+			       sizeof(self->auto_online)));
+	ASSERT_EQ(0, write_text(AUTO_ONLINE, "online_movable"));
+	snprintf(nid, sizeof(nid), "%d", lower);
+	ret = pnt_range_write("foreign", nid);
+	if (!ret)
+		self->lower = lower;
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, write_text(AUTO_ONLINE, self->auto_online));
+	self->auto_online[0] = '\0';
+	/* The memory type the driver gave it must have taken. */
+	ASSERT_LT(memtier_of_node(self->dram), memtier_of_node(lower))
+		TH_LOG("node %d is not in a tier below DRAM's", lower);
 
 	reclaim_half(_metadata, self, OPTED_IN, true, &h);
-	EXPECT_LT(h.tier, memtier_of_node(self->cfg.control_nid));
+	EXPECT_LT(h.tier, memtier_of_node(lower));
 	EXPECT_LT(0, h.c.demotion_refused);
 	EXPECT_EQ(0, h.on_private);
 	EXPECT_LE(h.pages / 2, h.on_lower);

@@ -214,6 +214,24 @@ int pnt_param_write(const char *name, long val)
 	return write_text(path, buf);
 }
 
+int pnt_spare_nid(const struct pnt_config *cfg)
+{
+	unsigned long possible, mem, priv = 0;
+	int nid;
+
+	if (nodelist_mask("possible", &possible) ||
+	    nodelist_mask("has_memory", &mem))
+		return -ENOENT;
+	/* Absent on a kernel without the series: no private node then. */
+	nodelist_mask("has_private_memory", &priv);
+	possible &= ~(mem | priv);
+	for (nid = 0; nid < (int)MASK_BITS; nid++)
+		if ((possible & (1UL << nid)) && nid != cfg->private_nid &&
+		    nid != cfg->control_nid)
+			return nid;
+	return -ENOENT;
+}
+
 int pnt_range_write(const char *range, const char *cmd)
 {
 	char path[256];

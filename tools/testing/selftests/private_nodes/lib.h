@@ -92,6 +92,12 @@ int pnt_param_write(const char *name, long val);
 
 /* @range is "private" or "control"; @cmd is "add" or "remove". */
 int pnt_range_write(const char *range, const char *cmd);
+/*
+ * A spare node for the foreign range (as an ordinary lower tier, or as a
+ * second private node): possible, without memory, neither the private nor
+ * the control node. Its id, or -ENOENT.
+ */
+int pnt_spare_nid(const struct pnt_config *cfg);
 /* 1 if the range is online, 0 if offline. */
 int pnt_range_state(const char *range);
 /* Add or remove the range unless it already is in the wanted state. */
@@ -178,8 +184,9 @@ struct zone_state {
 /* The first @max zones of @nid into @z: their number, or -errno. */
 int node_zones(int nid, struct zone_state *z, int max);
 /*
- * Is a populated zone of @nid at or above its high watermark, boost
- * included (what kswapd balances to)? 1, 0 or -errno.
+ * Is a populated zone of @nid at or above its high watermark, boost and
+ * highest lowmem reserve included (what kswapd balances to, as
+ * pgdat_balanced())? 1, 0 or -errno.
  */
 int node_balanced(int nid);
 /*

@@ -90,7 +90,7 @@ FIXTURE_TEARDOWN(mpol)
 {
 	if (self->seen != MAP_FAILED)
 		munmap(self->seen, psize());
-	if (self->second >= 0)
+	if (pnt_range_state("second") == 1)
 		EXPECT_EQ(0, pnt_range_write("second", "remove"));
 	/* The other tests expect an owner that opted into nothing. */
 	EXPECT_EQ(0, pnt_private_with_ops(0));
@@ -138,7 +138,7 @@ static void child_policy_in(struct __test_metadata *_metadata,
 	pid_t pid;
 
 	memset(s, 0, sizeof(*s));
-	s->on_private = s->on_dram = -1;
+	s->on_private = s->on_dram = s->on_second = -1;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -241,12 +241,13 @@ TEST_F_TIMEOUT(mpol, mixed_masks, 300)
 }
 
 /*
- * Two private nodes in one mask: the test driver's node, opted in, and a
- * second one (the control range) whose owner set no ops. In every mode
- * the second node is dropped from the policy, as a node the task cannot
- * use, and gets no page; the opted-in node, in the same calls, stays in
- * the policy and gets the pages (the control). A mask that names only the
- * second node is refused.
+ * Two private nodes in one mask: the test driver's node and a second one
+ * (the foreign range on a spare node) whose owner set no ops. Without the
+ * flag on the first node either, a mask of the two is refused in every
+ * mode. With it, the second node is dropped from the policy, as a node
+ * the task cannot use, and gets no page, while the opted-in node, in the
+ * same calls, stays in the policy and gets the pages (the control). A
+ * mask that names only the second node is refused.
  */
 TEST_F_TIMEOUT(mpol, two_private_nodes_one_mask, 300)
 {
@@ -256,20 +257,28 @@ TEST_F_TIMEOUT(mpol, two_private_nodes_one_mask, 300)
 	};
 	unsigned long priv, second, dram;
 	struct seen *s = self->seen;
+	char nid[16];
 	unsigned int i;
 	int ret;
 
-	if (self->cfg.control_nid < 0)
-		SKIP(return, "the lab has no control range for a second node");
-	ret = pnt_range_write("second", "add");
-	ASSERT_EQ(0, ret);
-	self->second = self->cfg.control_nid;
+	ret = pnt_spare_nid(&self->cfg);
+	if (ret < 0 || pnt_range_state("second") < 0)
+		SKIP(return, "no spare node or no second range");
+	snprintf(nid, sizeof(nid), "%d", ret);
+	ASSERT_EQ(0, pnt_range_write("second", nid));
+	self->second = ret;
 	ASSERT_EQ(1, nodelist_has("has_private_memory", self->second));
-	ASSERT_EQ(0, pnt_private_with_ops(OPTED_IN));
 	priv = 1UL << self->private;
 	second = 1UL << self->second;
 	dram = 1UL << self->dram;
 
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		child_policy(_metadata, self, modes[i], priv | second);
+		EXPECT_EQ(EINVAL, s->err) TH_LOG("mode %d", modes[i]);
+		EXPECT_EQ(MPOL_DEFAULT, s->mode) TH_LOG("mode %d", modes[i]);
+	}
+
+	ASSERT_EQ(0, pnt_private_with_ops(OPTED_IN));
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		child_policy(_metadata, self, modes[i], priv | second);
 		ASSERT_EQ(0, s->err) TH_LOG("mode %d", modes[i]);
@@ -283,6 +292,7 @@ TEST_F_TIMEOUT(mpol, two_private_nodes_one_mask, 300)
 	EXPECT_EQ(0, s->on_second);
 	EXPECT_LT(0, s->on_private);
 	EXPECT_LT(0, s->on_dram);
+	EXPECT_EQ(NR_PAGES, s->on_private + s->on_dram);
 	child_policy(_metadata, self, MPOL_PREFERRED, second);
 	EXPECT_EQ(EINVAL, s->err);
 	EXPECT_EQ(MPOL_DEFAULT, s->mode);

@@ -15,23 +15,25 @@
  *
  * A second range can be hot-added as ordinary memory on another node: the
  * control that shows a test would see pages land on a node that is not
- * private. The same range can instead become a second private node, of a
- * second owner that sets no ops (opts into nothing), so that a nodemask
- * can name an opted-in and a not-opted-in private node at once.
+ * private.
  *
  * debugfs: /sys/kernel/debug/private_node_test/
  *   private, control  write "add" or "remove"; read "online" or "offline".
  *                     "remove" of the private range also releases the node
  *                     (node_private_unregister())
- *   second            write "add" or "remove": the control range as a
- *                     private node on its node, owned by a second owner
- *                     without ops; read "online" or "offline". The control
- *                     and the second range exclude each other
  *   foreign           a third range, hot-added as dax/kmem would
  *                     (add_memory_driver_managed(), the default online
  *                     type): write a node id to add it to that node, or
  *                     "remove"; read "online" or "offline". Adding it to
- *                     the private node must fail
+ *                     the private node must fail. On a spare node
+ *                     (memoryless, neither private nor control) it is
+ *                     an ordinary lower tier with foreign_adistance
+ *   second            write a node id: the foreign range as a second
+ *                     private node there, of a second owner that sets no
+ *                     ops (opts into nothing), so that a nodemask can
+ *                     name an opted-in and a not-opted-in private node;
+ *                     "remove"; read "online" or "offline". It and the
+ *                     foreign range exclude each other
  *   drain             write "fill": take every free page of the private
  *                     node with atomic, reserve-dipping owner allocations
  *                     (GFP_NOWAIT | __GFP_MEMALLOC | GFP_PRIVATE) and hold
@@ -65,11 +67,11 @@
  * np_ops, read when the private range is added; np_ops_supported shows
  * the flags this kernel knows. adistance, read then too, gives the node a
  * memory type of that abstract distance (a slower tier than DRAM, for
- * NP_OPS_DEMOTION); control_adistance does the same for the control
- * node, an ordinary lower tier. With refuse_demotion set, migrate_to
- * refuses every demotion, as the owner of a full device would. reclaim_may_swap and
- * reclaim_managed_wmarks are what reclaim_policy answers (NP_OPS_RECLAIM),
- * read at each call.
+ * NP_OPS_DEMOTION); foreign_adistance does the same for the foreign
+ * range's node, an ordinary lower tier. With refuse_demotion set, migrate_to
+ * refuses every demotion, as the owner of a full device would.
+ * reclaim_may_swap and reclaim_managed_wmarks are what reclaim_policy
+ * answers (NP_OPS_RECLAIM), read at each call.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -120,9 +122,9 @@ MODULE_PARM_DESC(np_ops_supported, "NP_OPS_* flags this kernel knows");
 static int adistance;
 module_param(adistance, int, 0644);
 MODULE_PARM_DESC(adistance, "abstract distance of the private node's memory type (0: none), read when the private range is added");
-static int control_adistance;
-module_param(control_adistance, int, 0644);
-MODULE_PARM_DESC(control_adistance, "abstract distance of the control node's memory type (0: none), read when the control range is added");
+static int foreign_adistance;
+module_param(foreign_adistance, int, 0644);
+MODULE_PARM_DESC(foreign_adistance, "abstract distance of the foreign range's node's memory type (0: DRAM's), read when the range is added");
 static bool refuse_demotion;
 module_param(refuse_demotion, bool, 0644);
 MODULE_PARM_DESC(refuse_demotion, "migrate_to refuses demotion, as a full device would");
@@ -154,6 +156,7 @@ static atomic_long_t nr_reclaim_policy;
 /* The memory types the private and control nodes are given, if set. */
 static LIST_HEAD(pnt_memory_types);
 static struct memory_dev_type *pnt_memtype, *pnt_control_memtype;
+static struct memory_dev_type *pnt_foreign_memtype;
 
 static void pnt_free_folio(struct folio *folio)
 {
@@ -285,7 +288,7 @@ static struct node_private_ops pnt_ops = {
 	.reclaim_policy = pnt_reclaim_policy,
 };
 
-static bool private_online, control_online, second_online;
+static bool private_online, control_online, second_online, foreign_online;
 static struct node_private pnt_second_owner;
 static struct dentry *pnt_dir;
 
@@ -371,11 +374,16 @@ static int pnt_set_memtype(int nid, int adist,
 	return 0;
 }
 
+static void pnt_clear_memtype(int nid, struct memory_dev_type **memtype)
+{
+	if (*memtype)
+		clear_node_memory_type(nid, *memtype);
+	*memtype = NULL;
+}
+
 static void private_clear_memtype(void)
 {
-	if (pnt_memtype)
-		clear_node_memory_type(private_nid, pnt_memtype);
-	pnt_memtype = NULL;
+	pnt_clear_memtype(private_nid, &pnt_memtype);
 }
 
 static int private_add(void)
@@ -404,8 +412,11 @@ static int private_add(void)
 							&pnt_owner));
 		}
 	}
-	/* Pin the module while it owns the node: its pnt_owner is in use. */
-	if (!ret) {
+	/*
+	 * Pin the module while it owns the node: its pnt_owner is in use.
+	 * -ENOTEMPTY: the range stayed, and the owner, for "remove".
+	 */
+	if (!ret || ret == -ENOTEMPTY) {
 		private_online = true;
 		__module_get(THIS_MODULE);
 	} else {
@@ -433,22 +444,35 @@ static int private_remove(void)
 	return ret;
 }
 
-/* Ordinary driver-managed memory, onlined by the system's default policy. */
-static int ordinary_add(int nid, u64 base, u64 size, bool *online)
+/*
+ * Ordinary driver-managed memory, onlined by the system's default policy.
+ * Its node gets a memory type while it is online, as dax/kmem gives one
+ * (DRAM's unless @adist is given): a node onlined without one keeps the
+ * default DRAM type for good, and a later add could not make it slower.
+ */
+static int ordinary_add(int nid, u64 base, u64 size, bool *online, int adist,
+			struct memory_dev_type **memtype)
 {
 	int ret;
 
 	if (*online)
 		return -EBUSY;
+	ret = pnt_set_memtype(nid, adist > 0 ? adist : MEMTIER_ADISTANCE_DRAM,
+			      memtype);
+	if (ret)
+		return ret;
 	ret = add_memory_driver_managed(nid, base, size, PNT_RESOURCE, MHP_NONE);
 	if (!ret) {
 		*online = true;
 		__module_get(THIS_MODULE);
+	} else {
+		pnt_clear_memtype(nid, memtype);
 	}
 	return ret;
 }
 
-static int ordinary_remove(u64 base, u64 size, bool *online)
+static int ordinary_remove(int nid, u64 base, u64 size, bool *online,
+			   struct memory_dev_type **memtype)
 {
 	int ret;
 
@@ -458,6 +482,7 @@ static int ordinary_remove(u64 base, u64 size, bool *online)
 	if (!ret) {
 		*online = false;
 		module_put(THIS_MODULE);
+		pnt_clear_memtype(nid, memtype);
 	}
 	return ret;
 }
@@ -466,62 +491,40 @@ static int ordinary_remove(u64 base, u64 size, bool *online)
  * The control: the lab boots with memhp_default_state=online_kernel so that
  * it lands in ZONE_NORMAL like boot RAM and kernel allocations can use it.
  */
-static void control_clear_memtype(void)
-{
-	if (pnt_control_memtype)
-		clear_node_memory_type(control_nid, pnt_control_memtype);
-	pnt_control_memtype = NULL;
-}
-
 static int control_add(void)
 {
-	int ret;
-
-	if (second_online || control_online)
-		return -EBUSY;
-	/*
-	 * An ordinary lower tier, as dax/kmem makes of slow memory, is
-	 * onlined movable (auto_online_blocks), so that it can be removed
-	 * whatever was demoted to it.
-	 */
-	if (mhp_get_default_online_type() !=
-	    (READ_ONCE(control_adistance) > 0 ? MMOP_ONLINE_MOVABLE :
-						MMOP_ONLINE_KERNEL)) {
-		pr_err("private_node_test: control needs memhp_default_state=online_kernel (online_movable with control_adistance)\n");
+	if (mhp_get_default_online_type() != MMOP_ONLINE_KERNEL) {
+		pr_err("private_node_test: control needs memhp_default_state=online_kernel\n");
 		return -EOPNOTSUPP;
 	}
-	ret = pnt_set_memtype(control_nid, READ_ONCE(control_adistance),
-			      &pnt_control_memtype);
-	if (ret)
-		return ret;
-	ret = ordinary_add(control_nid, control_base, control_size,
-			   &control_online);
-	if (ret)
-		control_clear_memtype();
-	return ret;
+	return ordinary_add(control_nid, control_base, control_size,
+			    &control_online, 0, &pnt_control_memtype);
 }
 
 static int control_remove(void)
 {
-	int ret = ordinary_remove(control_base, control_size, &control_online);
-
-	if (!ret)
-		control_clear_memtype();
-	return ret;
+	return ordinary_remove(control_nid, control_base, control_size,
+			       &control_online, &pnt_control_memtype);
 }
 
-/* The second private node: the control range, of an owner without ops. */
-static int second_add(void)
+/* The second private node: the foreign range, of an owner without ops. */
+static int second_nid = NUMA_NO_NODE;
+
+static int second_add(int nid)
 {
 	int ret;
 
-	if (second_online || control_online)
+	if (second_online || foreign_online)
 		return -EBUSY;
-	ret = add_private_memory_driver_managed(control_nid, control_base,
-						control_size, PNT_RESOURCE,
+	if (nid < 0 || nid >= MAX_NUMNODES || !node_possible(nid))
+		return -EINVAL;
+	ret = add_private_memory_driver_managed(nid, foreign_base,
+						foreign_size, PNT_RESOURCE,
 						MHP_NONE, MMOP_ONLINE_KERNEL,
 						&pnt_second_owner);
-	if (!ret) {
+	/* -ENOTEMPTY: the range stayed, and the owner, for "remove". */
+	if (!ret || ret == -ENOTEMPTY) {
+		second_nid = nid;
 		second_online = true;
 		__module_get(THIS_MODULE);
 	}
@@ -534,10 +537,10 @@ static int second_remove(void)
 
 	if (!second_online)
 		return -ENOENT;
-	ret = offline_and_remove_private_memory(control_nid, control_base,
-						control_size);
+	ret = offline_and_remove_private_memory(second_nid, foreign_base,
+						foreign_size);
 	if (!ret)
-		ret = node_private_unregister(control_nid, &pnt_second_owner);
+		ret = node_private_unregister(second_nid, &pnt_second_owner);
 	if (!ret) {
 		second_online = false;
 		module_put(THIS_MODULE);
@@ -550,18 +553,27 @@ static int second_remove(void)
  * default way. Two regions in one CXL window share a node, so one may come
  * for a private node.
  */
-static bool foreign_online;
+static int foreign_nid = NUMA_NO_NODE;
 
 static int foreign_add(int nid)
 {
+	int ret;
+
+	if (second_online)
+		return -EBUSY;
 	if (nid < 0 || nid >= MAX_NUMNODES || !node_possible(nid))
 		return -EINVAL;
-	return ordinary_add(nid, foreign_base, foreign_size, &foreign_online);
+	ret = ordinary_add(nid, foreign_base, foreign_size, &foreign_online,
+			   READ_ONCE(foreign_adistance), &pnt_foreign_memtype);
+	if (!ret)
+		foreign_nid = nid;
+	return ret;
 }
 
 static int foreign_remove(void)
 {
-	return ordinary_remove(foreign_base, foreign_size, &foreign_online);
+	return ordinary_remove(foreign_nid, foreign_base, foreign_size,
+			       &foreign_online, &pnt_foreign_memtype);
 }
 
 struct pnt_range {
@@ -578,8 +590,9 @@ static const struct pnt_range pnt_control = {
 	control_add, control_remove, &control_online
 };
 
+/* The second range's file: a node id adds it there, "remove" removes it. */
 static const struct pnt_range pnt_second = {
-	second_add, second_remove, &second_online
+	NULL, second_remove, &second_online
 };
 
 /* The foreign range's file: a node id adds it there, "remove" removes it. */
@@ -626,6 +639,8 @@ static ssize_t range_write(struct file *file, const char __user *ubuf,
 		ret = r->remove();
 	else if (r == &pnt_foreign && !kstrtoint(cmd, 10, &nid))
 		ret = foreign_add(nid);
+	else if (r == &pnt_second && !kstrtoint(cmd, 10, &nid))
+		ret = second_add(nid);
 	else
 		ret = -EINVAL;
 	mutex_unlock(&pnt_lock);
@@ -979,15 +994,15 @@ static int __init pnt_init(void)
 	debugfs_create_file("counters", 0600, pnt_dir, NULL, &counters_fops);
 	debugfs_create_file("drain", 0600, pnt_dir, NULL, &drain_fops);
 	debugfs_create_file("boost", 0600, pnt_dir, NULL, &boost_fops);
-	if (control_nid != NUMA_NO_NODE && control_size) {
+	if (control_nid != NUMA_NO_NODE && control_size)
 		debugfs_create_file("control", 0600, pnt_dir,
 				    (void *)&pnt_control, &range_fops);
+	if (foreign_size) {
+		debugfs_create_file("foreign", 0600, pnt_dir,
+				    (void *)&pnt_foreign, &range_fops);
 		debugfs_create_file("second", 0600, pnt_dir,
 				    (void *)&pnt_second, &range_fops);
 	}
-	if (foreign_size)
-		debugfs_create_file("foreign", 0600, pnt_dir,
-				    (void *)&pnt_foreign, &range_fops);
 	return 0;
 }
 
