@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -163,14 +162,11 @@ static long corrupt_pages(const char *p, long pages)
  */
 static long rewrite_pages(char *p, long pages)
 {
-	struct rusage before, after;
-	long i;
+	long i, before = minor_faults();
 
-	getrusage(RUSAGE_THREAD, &before);
 	for (i = 0; i < pages; i++)
 		*(volatile unsigned long *)(p + i * psize()) = PATTERN | i;
-	getrusage(RUSAGE_THREAD, &after);
-	return after.ru_minflt - before.ru_minflt;
+	return minor_faults() - before;
 }
 
 /* Where the workload's pages are now, and whether they kept their data. */

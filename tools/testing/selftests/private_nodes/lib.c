@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
@@ -847,6 +848,14 @@ int zram_swap_add(void)
 int zram_swap_remove(void)
 {
 	return swapoff(ZRAM_DEV) ? -errno : 0;
+}
+
+long minor_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
 }
 
 long now_ms(void)

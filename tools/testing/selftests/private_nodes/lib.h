@@ -194,6 +194,8 @@ int node_balanced(int nid);
  * 1, 0 or -errno.
  */
 int node_kswapd_hopeless(int nid);
+/* The calling thread's minor page faults so far (getrusage()). */
+long minor_faults(void);
 /* CLOCK_MONOTONIC in milliseconds, for the tests' deadlines. */
 long now_ms(void);
 

@@ -27,7 +27,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,14 +148,6 @@ FIXTURE_TEARDOWN(write_protect)
 		munmap(self->map, self->map_len);
 	/* The other tests expect an owner that opted into nothing. */
 	EXPECT_EQ(0, pnt_private_with_ops(0));
-}
-
-static long minor_faults(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	return ru.ru_minflt;
 }
 
 static char pattern(size_t i)
