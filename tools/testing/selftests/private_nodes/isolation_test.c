@@ -8,26 +8,35 @@
  * zone of the local zonelist that is above its low watermark; the lab's
  * SLIT puts the DIMM nodes (private and control, distance 30) after the
  * other DRAM node (20), so they are reached only once every DRAM node is
- * below its low watermark. Each DRAM node is therefore filled to about
- * FINAL_HEADROOM above its low watermark and lowmem reserves (the
- * "headroom", from /proc/zoneinfo): anonymous memory bound to the node
- * down to BAND_KB of headroom, then that band with negative dentries made
- * on the node's CPU. Under KASAN, reclaimed dentries first fill its
- * quarantine (1/32 of DRAM) and free no page until it is full, so the
- * private half's bands are wider by the quarantine's size. Watermark
- * boosting (vm.watermark_boost_factor) is off while a fixture runs: a
- * boost raises a node's watermarks by up to 1.5 times its high watermark
- * after the fill has measured them, and a node filled with anonymous
- * memory (the control range, when it cannot be removed) then sits below
- * its boosted min with nothing to reclaim, and a bound fill goes OOM.
+ * below its low watermark. Each DRAM node is therefore filled with
+ * anonymous memory bound to it, to about FINAL_HEADROOM above its low
+ * watermark and lowmem reserves (the "headroom", from /proc/zoneinfo).
  * The test then runs on the CPU of the first DRAM node and its workload
  * (32 MiB of memory, or 20000 inodes and dentries) exceeds what is left
- * above the low watermarks:
- *   - a node in the zonelists gets the overflow from the fast path: the
- *     control node does, a leaking private node would;
- *   - with no such node the allocator reclaims the dentries and the
- *     workload fits: the private half does not go OOM.
- * DRAM MemFree is then well under 64 MiB in all (two nodes).
+ * above the low watermarks, and the two halves differ in what happens
+ * below them:
+ *   - control: a node in the zonelists gets the overflow from the fast
+ *     path, as a leaking private node would. DRAM keeps a band of
+ *     BAND_KB of negative dentries (made on each node's CPU), watermarks
+ *     as they are.
+ *   - private: the first allocation past the headroom finds every DRAM
+ *     zone below its low watermark, and a private node in the zonelists
+ *     would take it there and then. With none, the slow path wakes
+ *     kswapd and takes the rest from between the low and min watermarks,
+ *     which vm.watermark_scale_factor = 1000 puts a tenth of each zone
+ *     apart for this half: the workload fits there, and the half needs
+ *     no reclaim. DRAM gets no band, so kswapd finds little to reclaim
+ *     and DRAM stays about as full. (The private half used to reclaim a
+ *     band instead, and under KASAN that failed about one case in seven:
+ *     reclaimed dentries go into KASAN's quarantine and free no page
+ *     until a later slab allocation shrinks it, so direct reclaim saw no
+ *     progress and the OOM killer fired.)
+ * Watermark boosting (vm.watermark_boost_factor) is off while a fixture
+ * runs: a boost raises a node's watermarks by up to 1.5 times its high
+ * watermark after the fill has measured them, and a node filled with
+ * anonymous memory (the control range, when it cannot be removed) then
+ * sits below its boosted min with nothing to reclaim, and a bound fill
+ * goes OOM.
  *
  * Each test runs its workload twice, in two halves of the same test case:
  *   private  the target is the private node (the control range removed):
@@ -68,6 +77,9 @@
 /* Least a control node must take of a kernel workload to count. */
 #define CONTROL_MIN_KB		1024L
 #define BOOST_FACTOR		"/proc/sys/vm/watermark_boost_factor"
+#define SCALE_FACTOR		"/proc/sys/vm/watermark_scale_factor"
+/* The private half's low watermarks, 10% of a zone above min. */
+#define PRIVATE_SCALE_FACTOR	"1000"
 
 /* The node a test watches, and the ordinary nodes around it. */
 struct target {
@@ -90,43 +102,8 @@ FIXTURE(isolation) {
 	bool control;		/* this half's target is the control range */
 	bool active;		/* a half is set up */
 	char boost[16];		/* vm.watermark_boost_factor to restore */
+	char scale[16];		/* vm.watermark_scale_factor to restore */
 };
-
-/* Does the running kernel have KASAN? (Its report function is a symbol.) */
-static bool kernel_has_kasan(void)
-{
-	char line[256];
-	bool found = false;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, " kasan_report\n") != NULL;
-	fclose(f);
-	return found;
-}
-
-/*
- * The reclaimable band of each DRAM node with CPUs, in kB. KASAN holds
- * freed slab objects in a quarantine of up to 1/32 of the memory that
- * totalram_pages() counts (the DRAM nodes) before their pages go back:
- * the private half, whose workload must fit by reclaim, gets that much
- * more. The control half must not: the control node takes what DRAM
- * cannot, and a wider band lets kswapd keep DRAM above its watermarks.
- */
-static long band_kb(unsigned long dram, bool control)
-{
-	long quarantine = 0;
-	int n;
-
-	if (control || !kernel_has_kasan())
-		return BAND_KB;
-	for (n = 0; n < (int)MASK_BITS; n++)
-		if (dram & (1UL << n))
-			quarantine += node_meminfo_kb(n, "MemTotal") / 32;
-	return BAND_KB + quarantine;
-}
 
 static const char *range_name(bool control)
 {
@@ -187,12 +164,13 @@ static void isolation_begin(struct __test_metadata *_metadata,
 	self->mnt[0] = '\0';
 	self->control = control;
 	self->active = true;
+	ASSERT_EQ(0, write_text(SCALE_FACTOR, control ? self->scale :
+				PRIVATE_SCALE_FACTOR));
 	ASSERT_EQ(0, target_setup(range_name(control), control, &self->cfg,
 				  &self->t));
 	dram = self->t.dram;
 	cpus = self->t.cpus;
-	band = band_kb(dram, control);
-	TH_LOG("reclaimable band: %ld kB per node", band);
+	band = control ? BAND_KB : 0;
 
 	/*
 	 * Anonymous memory first, the local node last (the others' page
@@ -208,22 +186,23 @@ static void isolation_begin(struct __test_metadata *_metadata,
 	}
 	ASSERT_EQ(0, pressure_fill(&self->fill[self->t.local], self->t.local,
 				   FINAL_HEADROOM_KB + band));
-	/* Then the reclaimable band, on each node's own CPUs. */
-	for (n = 0; n < (int)MASK_BITS; n++) {
+	/* Then the control's reclaimable band, on each node's own CPUs. */
+	for (n = 0; control && n < (int)MASK_BITS; n++) {
 		if (!(dram & cpus & (1UL << n)) || n == self->t.local)
 			continue;
 		dentries = dentry_fill(n, FINAL_HEADROOM_KB);
 		ASSERT_LE(0, dentries);
 		TH_LOG("node %d: %ld dentries", n, dentries);
 	}
-	dentries = dentry_fill(self->t.local, FINAL_HEADROOM_KB);
-	ASSERT_LE(0, dentries);
-	TH_LOG("node %d: %ld dentries", self->t.local, dentries);
+	if (control) {
+		dentries = dentry_fill(self->t.local, FINAL_HEADROOM_KB);
+		ASSERT_LE(0, dentries);
+		TH_LOG("node %d: %ld dentries", self->t.local, dentries);
+	}
 	/*
 	 * The control must find DRAM full. Memory can come back after the
 	 * fill measured it (KASAN's quarantine, returned to the allocator
 	 * as it shrinks, gave a node 60 MB once): take it with more anon.
-	 * The private half keeps its band, which reclaim needs.
 	 */
 	for (n = 0; control && n < (int)MASK_BITS; n++)
 		if (dram & (1UL << n))
@@ -271,6 +250,7 @@ FIXTURE_SETUP(isolation)
 {
 	self->active = false;
 	self->boost[0] = '\0';
+	self->scale[0] = '\0';
 	if (!pnt_driver_loaded())
 		SKIP(return, "private_node_test.ko is not loaded");
 	ASSERT_EQ(0, pnt_config(&self->cfg));
@@ -278,6 +258,7 @@ FIXTURE_SETUP(isolation)
 		TH_LOG("the driver has no control range");
 	ASSERT_LE(0, read_text(BOOST_FACTOR, self->boost, sizeof(self->boost)));
 	ASSERT_EQ(0, write_text(BOOST_FACTOR, "0"));
+	ASSERT_LE(0, read_text(SCALE_FACTOR, self->scale, sizeof(self->scale)));
 }
 
 FIXTURE_TEARDOWN(isolation)
@@ -286,6 +267,8 @@ FIXTURE_TEARDOWN(isolation)
 		isolation_end(_metadata, self);
 	if (self->boost[0])
 		write_text(BOOST_FACTOR, self->boost);
+	if (self->scale[0])
+		write_text(SCALE_FACTOR, self->scale);
 }
 
 /* A workload that judges the target itself (check_target()). */
@@ -314,6 +297,7 @@ static void check_target(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(isolation) *self, long on_target)
 {
 	long free;
+	int n;
 
 	if (self->control) {
 		free = node_free_settled_kb(self->t.nid, -1);
@@ -326,6 +310,11 @@ static void check_target(struct __test_metadata *_metadata,
 		}
 		return;
 	}
+	/* For the log: how far below its low watermark each node ended. */
+	for (n = 0; n < (int)MASK_BITS; n++)
+		if (self->t.dram & (1UL << n))
+			TH_LOG("node %d: %ld kB headroom after the workload", n,
+			       node_headroom_kb(n));
 	free = node_free_settled_kb(self->t.nid, self->t.base_free);
 	EXPECT_EQ(self->t.base_total, node_meminfo_kb(self->t.nid, "MemTotal"));
 	EXPECT_EQ(self->t.base_free, free);
