@@ -155,7 +155,7 @@ static void isolation_begin(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(isolation) *self, bool control)
 {
 	unsigned long cpus, dram;
-	long dentries, band;
+	long dentries, band, headroom, total = 0;
 	int n;
 
 	memset(&self->t, 0, sizeof(self->t));
@@ -200,19 +200,29 @@ static void isolation_begin(struct __test_metadata *_metadata,
 		TH_LOG("node %d: %ld dentries", self->t.local, dentries);
 	}
 	/*
-	 * The control must find DRAM full. Memory can come back after the
+	 * The workload must find DRAM full. Memory can come back after the
 	 * fill measured it (KASAN's quarantine, returned to the allocator
 	 * as it shrinks, gave a node 60 MB once): take it with more anon.
 	 */
-	for (n = 0; control && n < (int)MASK_BITS; n++)
+	for (n = 0; n < (int)MASK_BITS; n++)
 		if (dram & (1UL << n))
 			ASSERT_EQ(0, pressure_topup(&self->fill[n], n,
 						    FINAL_HEADROOM_KB));
-	for (n = 0; n < (int)MASK_BITS; n++)
-		if (dram & (1UL << n))
-			TH_LOG("node %d: %zu MiB of anon, %ld kB headroom, MemFree %ld kB",
-			       n, self->fill[n].used / MIB, node_headroom_kb(n),
-			       node_meminfo_kb(n, "MemFree"));
+	for (n = 0; n < (int)MASK_BITS; n++) {
+		if (!(dram & (1UL << n)))
+			continue;
+		headroom = node_headroom_kb(n);
+		total += headroom;
+		TH_LOG("node %d: %zu MiB of anon, %ld kB headroom, MemFree %ld kB",
+		       n, self->fill[n].used / MIB, headroom,
+		       node_meminfo_kb(n, "MemFree"));
+	}
+	/*
+	 * The premise: the workload goes well past the low watermarks (the
+	 * fills stop less than a huge page below FINAL_HEADROOM_KB, 3 nodes
+	 * at most).
+	 */
+	ASSERT_GT(WORKLOAD * 3 / 4, (size_t)total * KIB);
 
 	self->pre_free = node_free_settled_kb(self->t.nid,
 					      control ? -1 : self->t.base_free);
