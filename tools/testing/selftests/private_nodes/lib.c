@@ -585,38 +585,16 @@ static long zone_protection(const char *line)
 
 long node_headroom_kb(int nid)
 {
-	long free = 0, low = 0, boost = 0, prot = 0, pages = 0;
-	char line[512];
-	int node = -1;
-	bool more;
-	FILE *f;
+	struct zone_state z[MAX_ZONES];
+	int i, n = node_zones(nid, z, MAX_ZONES);
+	long pages = 0;
 
-	f = fopen("/proc/zoneinfo", "r");
-	if (!f)
-		return -errno;
-	do {
-		char zone[32];
-		unsigned long v;
-		int n;
-
-		more = fgets(line, sizeof(line), f) != NULL;
-		if (!more || sscanf(line, "Node %d, zone %31s", &n, zone) == 2) {
-			/* Close the previous zone. */
-			if (node == nid && free > low + boost + prot)
-				pages += free - low - boost - prot;
-			node = more ? n : -1;
-			free = low = boost = prot = 0;
-		} else if (sscanf(line, " pages free %lu", &v) == 1) {
-			free = (long)v;
-		} else if (sscanf(line, " low %lu", &v) == 1) {
-			low = (long)v;
-		} else if (sscanf(line, " boost %lu", &v) == 1) {
-			boost = (long)v;
-		} else if (strstr(line, "protection: (")) {
-			prot = zone_protection(line);
-		}
-	} while (more);
-	fclose(f);
+	if (n < 0)
+		return n;
+	/* zoneinfo's "low" already counts the zone's watermark boost. */
+	for (i = 0; i < n; i++)
+		if (z[i].free > z[i].low + z[i].protection)
+			pages += z[i].free - z[i].low - z[i].protection;
 	return pages * (long)(psize() / KIB);
 }
 
