@@ -31,12 +31,19 @@
  *                   kept half's policy forbids swapping (may_swap false);
  *                   asked for anonymous memory only (swappiness=max), and
  *                   as a plain request, which would take page cache.
+ *   damon_paddr     a DAMON scheme (sysfs, physical address space) that
+ *                   pages out the frames under the workload (the span
+ *                   from the first to the last, all of it): it tries in
+ *                   both halves and pages out only in the second
+ *                   (reclaim_pages()).
  */
 #include "../kselftest_harness.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <numaif.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +63,18 @@
 #define PATTERN		0x7e570000UL
 /* kswapd works on its own: how long to wait for it at most. */
 #define KSWAPD_WAIT_MS	60000
+#define DAMON_WAIT_MS	60000
+#define KDAMONDS	"/sys/kernel/mm/damon/admin/kdamonds"
+#define KDAMOND		KDAMONDS "/0"
+#define DAMON_CTX	KDAMOND "/contexts/0"
+#define DAMON_SCHEME	DAMON_CTX "/schemes/0"
 
 enum reclaimer {
 	NODE_SYSFS,
 	MEMCG,
 	OWNER_ALLOC,
 	KSWAPD,
+	DAMON_PADDR,
 };
 
 enum cpusets {
@@ -77,6 +90,8 @@ FIXTURE(reclaim) {
 	bool in_cgroup;
 	bool made_cpuset;	/* CPUSET_CG */
 	int cpuset_was;		/* cpuset in the root's subtree_control */
+	bool damon_set_up;	/* kdamonds/0 exists */
+	long damon_applied;	/* bytes the DAMON scheme paged out */
 	char *buf;
 };
 
@@ -124,6 +139,10 @@ FIXTURE_VARIANT_ADD(reclaim, policy_no_swap_plain) {
 	.who = NODE_SYSFS,
 	.policy_no_swap = true,
 	.plain = true,
+};
+
+FIXTURE_VARIANT_ADD(reclaim, damon_paddr) {
+	.who = DAMON_PADDR,
 };
 
 /* Run in a fresh memory cgroup, so that memory.reclaim targets our pages. */
@@ -240,6 +259,12 @@ FIXTURE_SETUP(reclaim)
 		ASSERT_EQ(0, cgroup_join());
 		self->in_cgroup = true;
 	}
+	if (variant->who == DAMON_PADDR) {
+		if (access(KDAMONDS "/nr_kdamonds", W_OK))
+			SKIP(return, "no DAMON sysfs interface");
+		ASSERT_EQ(0, write_text(KDAMONDS "/nr_kdamonds", "1"));
+		self->damon_set_up = true;
+	}
 	self->cpuset_was = -1;
 	ASSERT_EQ(0, cpusets_set(self, variant->cpusets));
 }
@@ -251,6 +276,10 @@ FIXTURE_TEARDOWN(reclaim)
 	write_text(PNT_DEBUGFS "/drain", "release");
 	if (self->in_cgroup)
 		cgroup_leave();
+	if (self->damon_set_up) {
+		write_text(KDAMOND "/state", "off");
+		write_text(KDAMONDS "/nr_kdamonds", "0");
+	}
 	cpusets_restore(self, variant->cpusets);
 	if (self->swap_added && zram_swap_remove())
 		ksft_print_msg("swapoff %s: %s\n", ZRAM_DEV, strerror(errno));
@@ -415,6 +444,104 @@ static void zone_log(int nid)
 	fclose(f);
 }
 
+/* Write @val (a number) to DAMON sysfs file @path; 0 or -errno. */
+static int damon_write(const char *path, unsigned long val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lu", val);
+	return write_text(path, buf);
+}
+
+/* A number the scheme's stats directory holds, after an update. */
+static long damon_stat(const char *name)
+{
+	char path[128], buf[32];
+	int ret;
+
+	snprintf(path, sizeof(path), DAMON_SCHEME "/stats/%s", name);
+	ret = read_text(path, buf, sizeof(buf));
+	return ret < 0 ? ret : strtol(buf, NULL, 10);
+}
+
+/*
+ * The frames under the workload, as one DAMON region of the physical
+ * address space, and a scheme that pages out all of it, whatever its
+ * access pattern. pageout would otherwise skip a folio DAMON has not yet
+ * seen idle; two "young" ops filters, one for each answer, let every
+ * folio through and keep the default one from being installed. Runs
+ * kdamond until the scheme has been tried on the whole region once, then
+ * stops it; what was paged out goes to self->damon_applied.
+ */
+static int damon_pageout(FIXTURE_DATA(reclaim) *self)
+{
+	size_t i, npages = WORKLOAD / psize();
+	long deadline = now_ms() + DAMON_WAIT_MS, tried = 0, span;
+	uint64_t lo = UINT64_MAX, hi = 0, *pfns;
+	char path[160];
+	int f, ret;
+
+	pfns = calloc(npages, sizeof(*pfns));
+	if (!pfns)
+		return -ENOMEM;
+	ret = pages_pfns(self->buf, npages, pfns);
+	for (i = 0; !ret && i < npages; i++) {
+		if (pfns[i] && pfns[i] < lo)
+			lo = pfns[i];
+		if (pfns[i] > hi)
+			hi = pfns[i];
+	}
+	free(pfns);
+	if (ret)
+		return ret;
+	if (!hi)
+		return -ENODATA;
+	span = (long)((hi + 1 - lo) * psize());
+	ret = write_text(KDAMOND "/contexts/nr_contexts", "1");
+	ret = ret ?: write_text(DAMON_CTX "/operations", "paddr");
+	ret = ret ?: write_text(DAMON_CTX "/targets/nr_targets", "1");
+	ret = ret ?: write_text(DAMON_CTX "/targets/0/regions/nr_regions", "1");
+	ret = ret ?: damon_write(DAMON_CTX "/targets/0/regions/0/start",
+				 lo * psize());
+	ret = ret ?: damon_write(DAMON_CTX "/targets/0/regions/0/end",
+				 (hi + 1) * psize());
+	ret = ret ?: write_text(DAMON_CTX "/schemes/nr_schemes", "1");
+	ret = ret ?: write_text(DAMON_SCHEME "/action", "pageout");
+	/* Any region, however accessed (the ranges default to 0-0). */
+	ret = ret ?: damon_write(DAMON_SCHEME "/access_pattern/sz/max", ULONG_MAX);
+	ret = ret ?: damon_write(DAMON_SCHEME "/access_pattern/nr_accesses/max",
+				 UINT_MAX);
+	ret = ret ?: damon_write(DAMON_SCHEME "/access_pattern/age/max", UINT_MAX);
+	ret = ret ?: write_text(DAMON_SCHEME "/ops_filters/nr_filters", "2");
+	for (f = 0; !ret && f < 2; f++) {
+		snprintf(path, sizeof(path), DAMON_SCHEME "/ops_filters/%d/type", f);
+		ret = write_text(path, "young");
+		snprintf(path, sizeof(path), DAMON_SCHEME "/ops_filters/%d/matching", f);
+		ret = ret ?: write_text(path, f ? "N" : "Y");
+		snprintf(path, sizeof(path), DAMON_SCHEME "/ops_filters/%d/allow", f);
+		ret = ret ?: write_text(path, "Y");
+	}
+	ret = ret ?: write_text(KDAMOND "/state", "on");
+	while (!ret && tried < span) {
+		if (now_ms() > deadline) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		usleep(100000);
+		ret = write_text(KDAMOND "/state", "update_schemes_stats");
+		tried = ret ? ret : damon_stat("sz_tried");
+		if (tried < 0)
+			ret = (int)tried;
+	}
+	self->damon_applied = damon_stat("sz_applied");
+	ksft_print_msg("DAMON: pfns %#llx-%#llx, tried %ld of %ld, applied %ld bytes\n",
+		       (unsigned long long)lo, (unsigned long long)hi, tried,
+		       span, self->damon_applied);
+	if (write_text(KDAMOND "/state", "off") && !ret)
+		ret = -EIO;
+	return ret;
+}
+
 /* Ask the variant's reclaimer for REQUEST; what the request returned. */
 static int reclaim_request(FIXTURE_DATA(reclaim) *self,
 			   const FIXTURE_VARIANT(reclaim) *variant)
@@ -436,6 +563,8 @@ static int reclaim_request(FIXTURE_DATA(reclaim) *self,
 		return owner_take(REQUEST / psize());
 	case KSWAPD:
 		return kswapd_boost(self, variant->managed);
+	case DAMON_PADDR:
+		return damon_pageout(self);
 	}
 	return -EINVAL;
 }
@@ -453,6 +582,8 @@ static int kept_errno(const FIXTURE_VARIANT(reclaim) *variant)
 		return -ENOMEM;		/* the allocation fails */
 	case KSWAPD:
 		return -EOPNOTSUPP;	/* node_private_reclaim_boost() */
+	case DAMON_PADDR:
+		return 0;		/* DAMON tries, reclaim_pages() refuses */
 	}
 	return 0;
 }
@@ -503,6 +634,9 @@ TEST_F_TIMEOUT(reclaim, only_with_the_owners_consent, 300)
 			if (variant->who == KSWAPD) {
 				EXPECT_EQ(0, kswapd_running(self->private));
 			}
+			if (variant->who == DAMON_PADDR) {
+				EXPECT_EQ(0, self->damon_applied);
+			}
 		} else {
 			/*
 			 * nodeN/reclaim asks for the last few pages of a
@@ -525,6 +659,11 @@ TEST_F_TIMEOUT(reclaim, only_with_the_owners_consent, 300)
 				EXPECT_EQ(variant->managed ?
 					  (long)(REQUEST / psize()) : 0,
 					  boost_pages());
+			}
+			if (variant->who == DAMON_PADDR) {
+				EXPECT_LT(0, self->damon_applied);
+				EXPECT_LE(self->damon_applied,
+					  (npages - on) * (long)psize());
 			}
 		}
 		ASSERT_EQ(0, write_text(PNT_DEBUGFS "/drain", "release"));
