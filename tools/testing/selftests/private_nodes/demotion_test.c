@@ -45,6 +45,7 @@
 #define WMARK_SCALE	"/proc/sys/vm/watermark_scale_factor"
 #define AUTO_ONLINE	"/sys/devices/system/memory/auto_online_blocks"
 #define PATTERN		0x5a5a0000UL
+#define HPAGE		(2 * MIB)
 
 /* What one half saw. */
 struct half {
@@ -54,6 +55,8 @@ struct half {
 	long on_dram;		/* and still on the DRAM node */
 	long on_lower;		/* and on the lower tier's node, if any */
 	long corrupt;		/* pages whose pattern changed */
+	long thp_before;	/* pages in THPs once written (fixture's thp) */
+	long thp;		/* and now */
 	struct pnt_counters c;	/* the owner's callbacks */
 };
 
@@ -65,6 +68,7 @@ FIXTURE(demote) {
 	char wmark_scale[16];	/* and watermark_scale_factor, if changed */
 	int lower;		/* the ordinary lower tier's node, or -1 */
 	char auto_online[32];	/* auto_online_blocks, if changed */
+	bool thp;		/* the workload is made of THPs */
 	char *map;
 };
 
@@ -75,6 +79,7 @@ FIXTURE_SETUP(demote)
 	int ret;
 
 	self->map = MAP_FAILED;
+	self->thp = false;
 	self->lower = -1;
 	self->auto_online[0] = '\0';
 	self->enabled[0] = '\0';
@@ -181,7 +186,27 @@ static void look(struct __test_metadata *_metadata,
 	ASSERT_LE(0, h->on_dram);
 	ASSERT_LE(0, h->on_lower);
 	h->corrupt = corrupt_pages(self->map, h->pages);
+	h->thp = self->thp ? pages_with_kpageflags(self->map, h->pages,
+						   KPF_THP) : 0;
+	ASSERT_LE(0, h->thp);
 	ASSERT_EQ(0, pnt_counters_read(&h->c));
+}
+
+/* WORKLOAD of anonymous memory at self->map, aligned for THPs; 0 or -errno. */
+static int map_workload(FIXTURE_DATA(demote) *self)
+{
+	char *raw, *p;
+
+	raw = mmap(NULL, WORKLOAD + HPAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return -errno;
+	p = (char *)(((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1));
+	if (p > raw)
+		munmap(raw, p - raw);
+	munmap(p + WORKLOAD, raw + HPAGE - p);
+	self->map = p;
+	return 0;
 }
 
 /*
@@ -201,17 +226,19 @@ static void workload_begin(struct __test_metadata *_metadata,
 	h->tier = memtier_of_node(self->private);
 	ASSERT_EQ(0, pnt_counters_reset());
 
-	self->map = mmap(NULL, WORKLOAD, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
-	/* Base pages, each counted once. */
-	ASSERT_EQ(0, madvise(self->map, WORKLOAD, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, map_workload(self));
+	/* Base pages, each counted once, unless the test wants THPs. */
+	ASSERT_EQ(0, madvise(self->map, WORKLOAD, self->thp ? MADV_HUGEPAGE :
+			     MADV_NOHUGEPAGE));
 	ASSERT_EQ(0, mbind(self->map, WORKLOAD, MPOL_BIND, &mask,
 			   MASK_MAXNODE, 0));
 	h->pages = WORKLOAD / psize();
 	for (i = 0; i < h->pages; i++)
 		*(unsigned long *)(self->map + i * psize()) = PATTERN | i;
 	ASSERT_EQ(h->pages, pages_on_node(self->map, WORKLOAD, self->dram));
+	if (self->thp)
+		h->thp_before = pages_with_kpageflags(self->map, h->pages,
+						      KPF_THP);
 }
 
 /* After the trigger of a half: where the workload is, what it went through. */
@@ -439,6 +466,37 @@ TEST_F_TIMEOUT(demote, refused_demotion_stays_on_dram, 600)
 
 	reclaim_half(_metadata, self, OPTED_IN, false, &h);
 	expect_demoted(_metadata, self, &h);
+}
+
+/*
+ * THPs demote whole: reclaim hands each one to migrate_to, which gets a
+ * huge page of the private node for it, so the workload's huge pages are
+ * all still there, split by nobody, with their data. Without the flag
+ * they stay on DRAM, whole.
+ */
+TEST_F_TIMEOUT(demote, thp_demotes_whole, 600)
+{
+	struct half h;
+	long thp;
+
+	self->thp = true;
+	reclaim_half(_metadata, self, NP_OPS_MIGRATION, false, &h);
+	/* The premise: the workload is all huge pages. */
+	ASSERT_EQ(h.pages, h.thp_before);
+	EXPECT_EQ(h.thp_before, h.thp);
+	EXPECT_EQ(0, h.c.migrate_to_calls);
+	thp = h.thp;
+	expect_kept(_metadata, self, &h);
+	TH_LOG("kept half: %ld of %ld pages in THPs", thp, h.pages);
+
+	reclaim_half(_metadata, self, OPTED_IN, false, &h);
+	ASSERT_EQ(h.pages, h.thp_before);
+	expect_demoted(_metadata, self, &h);
+	/* None was split: every huge page is still one. */
+	EXPECT_EQ(h.thp_before, h.thp);
+	EXPECT_EQ(0, h.c.split_new);
+	TH_LOG("demoted half: %ld of %ld pages in THPs, %ld of them before",
+	       h.thp, h.pages, h.thp_before);
 }
 
 /*
