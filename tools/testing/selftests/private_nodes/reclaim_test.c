@@ -639,13 +639,15 @@ TEST_F_TIMEOUT(reclaim, only_with_the_owners_consent, 300)
 			}
 		} else {
 			/*
-			 * nodeN/reclaim asks for the last few pages of a
-			 * request with batches of nothing, which scan nothing
-			 * of a small LRU at the first priority: it may end
-			 * with EAGAIN a handful of pages short (7.3 as is).
+			 * nodeN/reclaim asks for the rest of a request in
+			 * batches of a quarter of it, down to batches of
+			 * nothing, and gives up with EAGAIN after 16 that
+			 * reclaim nothing: it may end short (7.3 as is; a
+			 * handful of pages here, 429 of 2048 under KASAN).
+			 * What came off the node is checked below.
 			 */
 			if (variant->who == NODE_SYSFS && ret == -EAGAIN &&
-			    npages - on >= (long)(REQUEST / psize()) - 32)
+			    npages - on >= (long)(REQUEST / psize()) / 2)
 				ret = 0;
 			EXPECT_EQ(0, ret);
 			/* At least half of what was asked came off the node. */
