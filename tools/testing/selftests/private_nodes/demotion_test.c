@@ -42,10 +42,8 @@
 #define RECLAIM_ROUNDS	8
 #define DEMOTION_ENABLED "/sys/kernel/mm/numa/demotion_enabled"
 #define MIN_SLAB	"/proc/sys/vm/min_slab_ratio"
-#define WMARK_SCALE	"/proc/sys/vm/watermark_scale_factor"
 #define AUTO_ONLINE	"/sys/devices/system/memory/auto_online_blocks"
 #define PATTERN		0x5a5a0000UL
-#define HPAGE		(2 * MIB)
 
 /* What one half saw. */
 struct half {

@@ -73,11 +73,9 @@
 #define INTERLEAVE_BYTES	(24 * MIB)
 #define NR_DIRS			200
 #define FILES_PER_DIR		100
-#define HPAGE			(2 * MIB)
 /* Least a control node must take of a kernel workload to count. */
 #define CONTROL_MIN_KB		1024L
 #define BOOST_FACTOR		"/proc/sys/vm/watermark_boost_factor"
-#define SCALE_FACTOR		"/proc/sys/vm/watermark_scale_factor"
 /* The private half's low watermarks, 10% of a zone above min. */
 #define PRIVATE_SCALE_FACTOR	"1000"
 
@@ -164,7 +162,7 @@ static void isolation_begin(struct __test_metadata *_metadata,
 	self->mnt[0] = '\0';
 	self->control = control;
 	self->active = true;
-	ASSERT_EQ(0, write_text(SCALE_FACTOR, control ? self->scale :
+	ASSERT_EQ(0, write_text(WMARK_SCALE, control ? self->scale :
 				PRIVATE_SCALE_FACTOR));
 	ASSERT_EQ(0, target_setup(range_name(control), control, &self->cfg,
 				  &self->t));
@@ -268,7 +266,7 @@ FIXTURE_SETUP(isolation)
 		TH_LOG("the driver has no control range");
 	ASSERT_LE(0, read_text(BOOST_FACTOR, self->boost, sizeof(self->boost)));
 	ASSERT_EQ(0, write_text(BOOST_FACTOR, "0"));
-	ASSERT_LE(0, read_text(SCALE_FACTOR, self->scale, sizeof(self->scale)));
+	ASSERT_LE(0, read_text(WMARK_SCALE, self->scale, sizeof(self->scale)));
 }
 
 FIXTURE_TEARDOWN(isolation)
@@ -278,7 +276,7 @@ FIXTURE_TEARDOWN(isolation)
 	if (self->boost[0])
 		write_text(BOOST_FACTOR, self->boost);
 	if (self->scale[0])
-		write_text(SCALE_FACTOR, self->scale);
+		write_text(WMARK_SCALE, self->scale);
 }
 
 /* A workload that judges the target itself (check_target()). */

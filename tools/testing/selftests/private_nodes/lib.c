@@ -31,7 +31,6 @@
 #define NODE_SYSFS	"/sys/devices/system/node"
 #define MEMTIER_SYSFS	"/sys/devices/virtual/memory_tiering"
 #define STAT_REFRESH	"/proc/sys/vm/stat_refresh"
-#define HPAGE		(2 * MIB)
 #define MAX_CPUS	1024
 
 int read_text(const char *path, char *buf, size_t len)

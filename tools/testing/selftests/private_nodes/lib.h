@@ -16,6 +16,9 @@
 
 #define KIB		1024UL
 #define MIB		(1024UL * KIB)
+/* A PMD-sized huge page (x86-64). */
+#define HPAGE		(2 * MIB)
+#define WMARK_SCALE	"/proc/sys/vm/watermark_scale_factor"
 
 /* Node masks are single words: the lab has four nodes. */
 #define MASK_BITS	(8 * sizeof(unsigned long))

@@ -15,7 +15,6 @@
 
 #include "lib.h"
 
-#define WMARK_SCALE	"/proc/sys/vm/watermark_scale_factor"
 
 FIXTURE(sysfs) {
 	struct pnt_config cfg;
