@@ -127,26 +127,32 @@ bool pnt_driver_loaded(void)
 
 int pnt_counters_read(struct pnt_counters *c)
 {
-	static const char *const keys[] = {
-		"allocated", "freed_folios", "freed_pages",
-		"split_new", "split_done", "split_bad",
-		"migrate_to_calls", "migrate_to_folios", "folio_migrate_in",
-		"folio_migrate_out", "folio_migrate_bad",
-		"demoted", "demotion_refused",
-		"write_faults", "write_faults_pmd", "write_faults_bad",
-		"promoted", "promote_failed", "reclaim_policy",
+#define KEY(name, field) { name, offsetof(struct pnt_counters, field) }
+	static const struct {
+		const char *name;
+		size_t offset;
+	} keys[] = {
+		KEY("allocated", allocated), KEY("freed_folios", freed_folios),
+		KEY("freed_pages", freed_pages), KEY("freed_bad", freed_bad),
+		KEY("split_new", split_new), KEY("split_done", split_done),
+		KEY("split_bad", split_bad),
+		KEY("migrate_to_calls", migrate_to_calls),
+		KEY("migrate_to_folios", migrate_to_folios),
+		KEY("folio_migrate_in", migrate_in),
+		KEY("folio_migrate_out", migrate_out),
+		KEY("folio_migrate_bad", migrate_bad),
+		KEY("demoted", demoted), KEY("demotion_refused", demotion_refused),
+		KEY("write_faults", write_faults),
+		KEY("write_faults_pmd", write_faults_pmd),
+		KEY("write_faults_bad", write_faults_bad),
+		KEY("promoted", promoted), KEY("promote_failed", promote_failed),
+		KEY("reclaim_policy", reclaim_policy),
 	};
-	long *vals[] = {
-		&c->allocated, &c->freed_folios, &c->freed_pages,
-		&c->split_new, &c->split_done, &c->split_bad,
-		&c->migrate_to_calls, &c->migrate_to_folios, &c->migrate_in,
-		&c->migrate_out, &c->migrate_bad,
-		&c->demoted, &c->demotion_refused,
-		&c->write_faults, &c->write_faults_pmd, &c->write_faults_bad,
-		&c->promoted, &c->promote_failed, &c->reclaim_policy,
-	};
-	char buf[1024], key[32], *line, *save = NULL;
-	unsigned int i, found = 0;
+#undef KEY
+	const size_t nkeys = sizeof(keys) / sizeof(keys[0]);
+	char buf[2048], key[32], *line, *save = NULL;
+	unsigned long long found = 0;
+	unsigned int i;
 	long v;
 	int ret;
 
@@ -157,15 +163,15 @@ int pnt_counters_read(struct pnt_counters *c)
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "%31s %ld", key, &v) != 2)
 			return -EINVAL;
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-			if (!strcmp(key, keys[i])) {
-				*vals[i] = v;
-				found |= 1U << i;
+		for (i = 0; i < nkeys; i++) {
+			if (!strcmp(key, keys[i].name)) {
+				*(long *)((char *)c + keys[i].offset) = v;
+				found |= 1ULL << i;
 			}
 		}
 	}
-	return found == (1U << (sizeof(keys) / sizeof(keys[0]))) - 1 ?
-	       0 : -ENODATA;
+	/* Every counter must be there: an older driver is a setup error. */
+	return found == (1ULL << nkeys) - 1 ? 0 : -ENODATA;
 }
 
 long pnt_migrate(int fd, void *addr, size_t len, bool huge)

@@ -48,8 +48,9 @@ bool pnt_driver_loaded(void);
  */
 struct pnt_counters {
 	long allocated;		/* pages allocated by the fault handler */
-	long freed_folios;	/* free_folio callbacks */
+	long freed_folios;	/* folio_freed callbacks */
 	long freed_pages;	/* pages in those folios */
+	long freed_bad;		/* folios still mapped, on the LRU or charged */
 	long split_new;		/* folio_split callbacks with a new folio */
 	long split_done;	/* folio_split callbacks ending a split */
 	long split_bad;		/* callbacks with folios not of one private folio */

@@ -11,7 +11,7 @@
  *     private node (PNT_IOC_MIGRATE, migrate_vma), as base pages or as
  *     order-9 folios mapped by PMDs. These are anonymous LRU folios in a
  *     VMA every service accepts.
- * The driver's free_folio and folio_split callbacks count them back
+ * The driver's folio_freed and folio_split callbacks count them back
  * (debugfs "counters").
  *
  * Each test checks, after the service had its chance, that the owner's
@@ -33,8 +33,8 @@
  * and folio_add_lru_vma), MADV_COLD/PAGEOUT/FREE on PTEs and PMDs, KSM's
  * page walk, khugepaged's and MADV_COLLAPSE's scan. The free counts
  * exercise patch 10 on every path (munmap and exit batches, the last
- * folio_put() of a pipe reference, order-9 folios) and the split test
- * patch 11.
+ * folio_put() of a pipe reference, order-9 folios), and that the owner
+ * sees one folio state on both paths; the split test exercises patch 11.
  */
 #include "../kselftest_harness.h"
 
@@ -332,7 +332,7 @@ static void expect_counters(struct __test_metadata *_metadata,
  * Flush this CPU's LRU batches (lru_add_drain(), as madvise(MADV_COLD)
  * does first). An unmap marks young folios accessed, which queues them on
  * the per-CPU activate batch with a reference: their last put, and the
- * owner's free_folio, wait for that batch to drain.
+ * owner's folio_freed, wait for that batch to drain.
  */
 static void lru_drain_local(void)
 {
@@ -386,6 +386,7 @@ static void unmap_expect_freed_folios(struct __test_metadata *_metadata,
 	EXPECT_EQ(allocated, c.allocated);
 	EXPECT_EQ(folios, c.freed_folios);
 	EXPECT_EQ(allocated, c.freed_pages);
+	EXPECT_EQ(0, c.freed_bad);
 }
 
 /* The same for base pages: one folio per page. */
@@ -792,7 +793,7 @@ TEST_F_TIMEOUT(services, mlock_onfault_anon, 120)
  * munmap() of a VM_LOCKED range hands each folio to munlock_vma_folio().
  * The private folios were never mlocked, so they must not be parked in
  * this CPU's munlock batch (patch 6): the batch would hold them, and
- * their owner's free_folio call, until something drains it. Here the
+ * their owner's folio_freed call, until something drains it. Here the
  * owner hears of every free before munmap() returns, with nothing drained
  * in between; NR_LOCKED_UNMAP pages would sit in the batch without filling
  * it. Control: the same range unmapped without mlock() is freed at once
@@ -923,7 +924,7 @@ TEST_F_TIMEOUT(services, mprotect_anon_thp, 120)
 }
 
 /*
- * Every page the driver hands out comes back through free_folio exactly
+ * Every page the driver hands out comes back through folio_freed exactly
  * once when the mapping goes: munmap() frees them in mmu_gather batches
  * that end in free_unref_folios(). A missing report (a free path that
  * bypasses the hook) leaves freed_folios short; a path reporting twice
@@ -1080,7 +1081,7 @@ TEST_F_TIMEOUT(services, dontneed_frees_and_refaults, 120)
  * themselves in a pipe (get_user_pages), so munmap() frees nothing; the
  * data is still readable from the pipe, and reading it drops the last
  * references one put_page() at a time. That is the __folio_put() path of
- * the free_folio hook, not the batched one: each page reported once.
+ * the folio_freed hook, not the batched one: each page reported once.
  */
 TEST_F_TIMEOUT(services, pipe_ref_outlives_unmap, 120)
 {
@@ -1116,6 +1117,56 @@ TEST_F_TIMEOUT(services, pipe_ref_outlives_unmap, 120)
 	EXPECT_EQ(NR_PIPE, c.allocated);
 	EXPECT_EQ(NR_PIPE, c.freed_folios);
 	EXPECT_EQ(NR_PIPE, c.freed_pages);
+	free(copy);
+	range_unmap(&r);
+}
+
+/*
+ * The owner sees one folio state on both free paths: anonymous private
+ * folios (on the LRU, charged to a memcg) freed by munmap() go through the
+ * batch, and their copies whose last reference is a pipe's go through
+ * __folio_put() when the pipe is read. Either way the driver must hear of
+ * each folio once it is unmapped, off the LRU and uncharged (freed_bad 0).
+ * Fails if the single-put hook runs before __folio_put() has taken the
+ * folio off the LRU and its memcg.
+ */
+TEST_F_TIMEOUT(services, free_anon_one_state, 120)
+{
+	size_t len = NR_PIPE * psize();
+	struct pnt_counters c;
+	struct iovec iov;
+	struct range r;
+	ssize_t n;
+	char *copy;
+	int p[2];
+
+	/* The batch: munmap() of private anonymous folios. */
+	ASSERT_EQ(0, anon_private_map(&r, self->fd, NR_PIPE, false, 31, false));
+	ASSERT_EQ(NR_PIPE, pages_on_node(r.addr, r.len, self->nid));
+	unmap_expect_freed(_metadata, &r, NR_PIPE);
+	ASSERT_EQ(0, pnt_counters_reset());
+
+	/* The single put: the pipe holds the last references. */
+	ASSERT_EQ(0, anon_private_map(&r, self->fd, NR_PIPE, false, 32, false));
+	ASSERT_EQ(NR_PIPE, pages_on_node(r.addr, r.len, self->nid));
+	copy = malloc(len);
+	ASSERT_NE(NULL, copy);
+	ASSERT_EQ(0, pipe(p));
+	iov.iov_base = r.addr;
+	iov.iov_len = len;
+	n = vmsplice(p[1], &iov, 1, SPLICE_F_NONBLOCK);
+	ASSERT_EQ((ssize_t)len, n);
+	ASSERT_EQ(0, munmap(r.addr, r.len));
+	r.addr = NULL;
+	n = read(p[0], copy, len);
+	ASSERT_EQ((ssize_t)len, n);
+	EXPECT_TRUE(check(copy, len, 32, false));
+	close(p[0]);
+	close(p[1]);
+	ASSERT_EQ(0, wait_freed(NR_PIPE, &c));
+	EXPECT_EQ(NR_PIPE, c.freed_folios);
+	EXPECT_EQ(NR_PIPE, c.freed_pages);
+	EXPECT_EQ(0, c.freed_bad);
 	free(copy);
 	range_unmap(&r);
 }

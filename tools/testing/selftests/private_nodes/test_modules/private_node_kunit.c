@@ -426,12 +426,12 @@ static void failed_rollback_keeps_owner(struct kunit *test)
 
 static atomic_t lifetime_freed;
 
-static void lifetime_free_folio(struct folio *folio)
+static void lifetime_folio_freed(struct folio *folio)
 {
 	atomic_inc(&lifetime_freed);
 }
 
-/* Allocate a folio on the node for its owner, then drop it: one free_folio. */
+/* Allocate a folio on the node for its owner, then drop it: one folio_freed. */
 static void put_one_private_folio(struct kunit *test)
 {
 	struct folio *folio;
@@ -450,7 +450,7 @@ static void put_one_private_folio(struct kunit *test)
  * owner must keep its node_private), and only the owner's explicit
  * unregister after the last range releases it. Then the owner frees its
  * node_private and ops, and the node serves a new owner: with KASAN, any
- * use of the freed owner by hotplug or by the free_folio path is reported.
+ * use of the freed owner by hotplug or by the folio_freed path is reported.
  */
 static void owner_freed_after_release(struct kunit *test)
 {
@@ -465,7 +465,7 @@ static void owner_freed_after_release(struct kunit *test)
 	ops = kzalloc_obj(*ops, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, np);
 	KUNIT_ASSERT_NOT_NULL(test, ops);
-	ops->free_folio = lifetime_free_folio;
+	ops->folio_freed = lifetime_folio_freed;
 	atomic_set(&lifetime_freed, 0);
 
 	KUNIT_ASSERT_EQ(test, add_private_range(np, private_base, half), 0);

@@ -46,7 +46,9 @@
  *                     0 to drop it; read: the boost of the node's zones
  *   counters          pages handed out, and the owner callbacks seen on
  *                     the private node: "allocated N\nfreed_folios N\n
- *                     freed_pages N\nsplit_new N\nsplit_done N\n
+ *                     freed_pages N\nfreed_bad N\n" (freed_bad: folios
+ *                     still mapped, on the LRU or charged when mm/ said
+ *                     it freed them), then "split_new N\nsplit_done N\n
  *                     split_bad N\n" (split_bad: callbacks whose folios
  *                     were not parts of one private folio), then
  *                     "migrate_to_calls N\nmigrate_to_folios N\n
@@ -145,6 +147,7 @@ static struct node_private pnt_owner;
 
 /* What the owner hands out, and hears back through its callbacks. */
 static atomic_long_t nr_allocated, nr_freed_folios, nr_freed_pages;
+static atomic_long_t nr_freed_bad;
 static atomic_long_t nr_split_new, nr_split_done, nr_split_bad;
 static atomic_long_t nr_migrate_to_calls, nr_migrate_to_folios;
 static atomic_long_t nr_migrate_in, nr_migrate_out, nr_migrate_bad;
@@ -158,10 +161,14 @@ static LIST_HEAD(pnt_memory_types);
 static struct memory_dev_type *pnt_memtype, *pnt_control_memtype;
 static struct memory_dev_type *pnt_foreign_memtype;
 
-static void pnt_free_folio(struct folio *folio)
+static void pnt_folio_freed(struct folio *folio)
 {
 	atomic_long_inc(&nr_freed_folios);
 	atomic_long_add(folio_nr_pages(folio), &nr_freed_pages);
+	/* mm/ is done with it: unmapped, off the LRU, uncharged. */
+	if (folio_mapped(folio) || folio_test_lru(folio) ||
+	    folio_memcg_charged(folio))
+		atomic_long_inc(&nr_freed_bad);
 }
 
 /* True if @new_folio can be a part split off the private folio @folio. */
@@ -280,7 +287,7 @@ static void pnt_reclaim_policy(int nid, struct node_reclaim_policy *policy)
 
 /* Its flags are np_ops, set when the private range is added. */
 static struct node_private_ops pnt_ops = {
-	.free_folio = pnt_free_folio,
+	.folio_freed = pnt_folio_freed,
 	.folio_split = pnt_folio_split,
 	.migrate_to = pnt_migrate_to,
 	.folio_migrate = pnt_folio_migrate,
@@ -690,35 +697,40 @@ static const struct file_operations drain_fops = {
 	.llseek = default_llseek,
 };
 
+/* The counters file, in this order. */
+static const struct {
+	const char *name;
+	atomic_long_t *count;
+} pnt_counters[] = {
+	{ "allocated", &nr_allocated },
+	{ "freed_folios", &nr_freed_folios },
+	{ "freed_pages", &nr_freed_pages },
+	{ "freed_bad", &nr_freed_bad },
+	{ "split_new", &nr_split_new },
+	{ "split_done", &nr_split_done },
+	{ "split_bad", &nr_split_bad },
+	{ "migrate_to_calls", &nr_migrate_to_calls },
+	{ "migrate_to_folios", &nr_migrate_to_folios },
+	{ "folio_migrate_in", &nr_migrate_in },
+	{ "folio_migrate_out", &nr_migrate_out },
+	{ "folio_migrate_bad", &nr_migrate_bad },
+	{ "demoted", &nr_demoted },
+	{ "demotion_refused", &nr_demotion_refused },
+	{ "write_faults", &nr_write_faults },
+	{ "write_faults_pmd", &nr_write_faults_pmd },
+	{ "write_faults_bad", &nr_write_faults_bad },
+	{ "promoted", &nr_promoted },
+	{ "promote_failed", &nr_promote_failed },
+	{ "reclaim_policy", &nr_reclaim_policy },
+};
+
 static int counters_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "allocated %ld\nfreed_folios %ld\nfreed_pages %ld\n",
-		   atomic_long_read(&nr_allocated),
-		   atomic_long_read(&nr_freed_folios),
-		   atomic_long_read(&nr_freed_pages));
-	seq_printf(m, "split_new %ld\nsplit_done %ld\nsplit_bad %ld\n",
-		   atomic_long_read(&nr_split_new),
-		   atomic_long_read(&nr_split_done),
-		   atomic_long_read(&nr_split_bad));
-	seq_printf(m, "migrate_to_calls %ld\nmigrate_to_folios %ld\n",
-		   atomic_long_read(&nr_migrate_to_calls),
-		   atomic_long_read(&nr_migrate_to_folios));
-	seq_printf(m, "folio_migrate_in %ld\nfolio_migrate_out %ld\nfolio_migrate_bad %ld\n",
-		   atomic_long_read(&nr_migrate_in),
-		   atomic_long_read(&nr_migrate_out),
-		   atomic_long_read(&nr_migrate_bad));
-	seq_printf(m, "demoted %ld\ndemotion_refused %ld\n",
-		   atomic_long_read(&nr_demoted),
-		   atomic_long_read(&nr_demotion_refused));
-	seq_printf(m, "write_faults %ld\nwrite_faults_pmd %ld\nwrite_faults_bad %ld\n",
-		   atomic_long_read(&nr_write_faults),
-		   atomic_long_read(&nr_write_faults_pmd),
-		   atomic_long_read(&nr_write_faults_bad));
-	seq_printf(m, "promoted %ld\npromote_failed %ld\n",
-		   atomic_long_read(&nr_promoted),
-		   atomic_long_read(&nr_promote_failed));
-	seq_printf(m, "reclaim_policy %ld\n",
-		   atomic_long_read(&nr_reclaim_policy));
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pnt_counters); i++)
+		seq_printf(m, "%s %ld\n", pnt_counters[i].name,
+			   atomic_long_read(pnt_counters[i].count));
 	return 0;
 }
 
@@ -730,25 +742,10 @@ static int counters_open(struct inode *inode, struct file *file)
 static ssize_t counters_write(struct file *file, const char __user *ubuf,
 			      size_t len, loff_t *ppos)
 {
-	atomic_long_set(&nr_allocated, 0);
-	atomic_long_set(&nr_freed_folios, 0);
-	atomic_long_set(&nr_freed_pages, 0);
-	atomic_long_set(&nr_split_new, 0);
-	atomic_long_set(&nr_split_done, 0);
-	atomic_long_set(&nr_split_bad, 0);
-	atomic_long_set(&nr_migrate_to_calls, 0);
-	atomic_long_set(&nr_migrate_to_folios, 0);
-	atomic_long_set(&nr_migrate_in, 0);
-	atomic_long_set(&nr_migrate_out, 0);
-	atomic_long_set(&nr_migrate_bad, 0);
-	atomic_long_set(&nr_demoted, 0);
-	atomic_long_set(&nr_demotion_refused, 0);
-	atomic_long_set(&nr_write_faults, 0);
-	atomic_long_set(&nr_write_faults_pmd, 0);
-	atomic_long_set(&nr_write_faults_bad, 0);
-	atomic_long_set(&nr_promoted, 0);
-	atomic_long_set(&nr_promote_failed, 0);
-	atomic_long_set(&nr_reclaim_policy, 0);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pnt_counters); i++)
+		atomic_long_set(pnt_counters[i].count, 0);
 	return len;
 }
 
