@@ -141,6 +141,7 @@ int pnt_counters_read(struct pnt_counters *c)
 		KEY("folio_migrate_in", migrate_in),
 		KEY("folio_migrate_out", migrate_out),
 		KEY("folio_migrate_bad", migrate_bad),
+		KEY("folio_migrate_within", migrate_within),
 		KEY("demoted", demoted), KEY("demotion_refused", demotion_refused),
 		KEY("write_faults", write_faults),
 		KEY("write_faults_pmd", write_faults_pmd),
@@ -666,6 +667,18 @@ int node_kswapd_hopeless(int nid)
 		if (z[i].managed)
 			return z[i].unreclaimable;
 	return n < 0 ? n : -ENOENT;
+}
+
+int pin_to_this_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 int pin_to_node(int nid)

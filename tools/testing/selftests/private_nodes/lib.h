@@ -20,6 +20,19 @@
 #define HPAGE		(2 * MIB)
 #define WMARK_SCALE	"/proc/sys/vm/watermark_scale_factor"
 
+/*
+ * /proc/kpageflags bits that vm_util.h does not define (uapi
+ * kernel-page-flags.h; MLOCKED is internal), as masks like its own.
+ */
+#define KPF_REFERENCED		BIT_ULL(2)
+#define KPF_LRU			BIT_ULL(5)
+#define KPF_ACTIVE		BIT_ULL(6)
+#define KPF_SWAPBACKED		BIT_ULL(14)
+#define KPF_UNEVICTABLE		BIT_ULL(18)
+#define KPF_HWPOISON		BIT_ULL(19)
+#define KPF_KSM			BIT_ULL(21)
+#define KPF_MLOCKED		BIT_ULL(33)
+
 /* Node masks are single words: the lab has four nodes. */
 #define MASK_BITS	(8 * sizeof(unsigned long))
 /* maxnode for mbind & co: the kernel reads maxnode - 1 bits. */
@@ -59,6 +72,7 @@ struct pnt_counters {
 	long migrate_in;	/* pages that folio_migrate saw arrive */
 	long migrate_out;	/* pages that folio_migrate saw leave */
 	long migrate_bad;	/* folio_migrate calls with unlocked or unlike folios */
+	long migrate_within;	/* pages it saw move within the node */
 	long demoted;		/* pages migrate_to took for reclaim */
 	long demotion_refused;	/* demotions it refused (refuse_demotion) */
 	long write_faults;	/* handle_fault calls */
@@ -84,6 +98,7 @@ long pnt_migrate(int fd, void *addr, size_t len, bool huge);
 #define NP_OPS_DEMOTION		(1UL << 2)
 #define NP_OPS_PROTECT_WRITE	(1UL << 3)
 #define NP_OPS_RECLAIM		(1UL << 4)
+#define NP_OPS_COMPACTION	(1UL << 7)
 
 /*
  * Bring the private range up with the owner opted into @flags (np_ops):
@@ -205,6 +220,12 @@ long now_ms(void);
 
 /* Run on the CPUs of @nid only. */
 int pin_to_node(int nid);
+/*
+ * Run on the CPU we are on now: the per-CPU LRU batches that hold folios
+ * the driver inserted are then the ones munmap(), compaction and an LRU
+ * drain flush, and no folio is freed late from another CPU's batch.
+ */
+int pin_to_this_cpu(void);
 
 /* Anonymous memory bound to one node, touched until it is nearly full. */
 struct pressure {

@@ -84,18 +84,6 @@
 #define THP_WAIT_MS	120000
 #define SCANS_WAIT_MS	60000
 
-/*
- * /proc/kpageflags bits that vm_util.h does not define (uapi
- * kernel-page-flags.h; MLOCKED is internal), as masks like its own.
- */
-#define KPF_REFERENCED		BIT_ULL(2)
-#define KPF_LRU			BIT_ULL(5)
-#define KPF_ACTIVE		BIT_ULL(6)
-#define KPF_SWAPBACKED		BIT_ULL(14)
-#define KPF_UNEVICTABLE		BIT_ULL(18)
-#define KPF_KSM			BIT_ULL(21)
-#define KPF_MLOCKED		BIT_ULL(33)
-
 /* No page of the owner may show any of these. */
 #define OWNED_FORBIDDEN	(KPF_LRU | KPF_COMPOUND_HEAD |	\
 			 KPF_COMPOUND_TAIL | KPF_UNEVICTABLE |	\
@@ -587,22 +575,6 @@ static void tunable_restore(struct tunable *t)
 }
 
 /* What every fixture needs: the driver, the private node online, the device. */
-/*
- * Run on the CPU we are on now: the per-CPU LRU batches that hold folios
- * the driver inserted are then the ones munmap() and lru_drain() flush,
- * and no folio is freed late from another CPU's batch.
- */
-static int pin_to_this_cpu(void)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return -errno;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
-}
 
 static void common_setup(struct __test_metadata *_metadata,
 			 struct pnt_config *cfg, int *nid, int *fd)

@@ -1089,7 +1089,8 @@ static void ops_flags_need_callbacks(struct kunit *test)
 	static const struct node_private_ops all = {
 		.migrate_to = noop_migrate_to,
 		.folio_migrate = noop_folio_migrate,
-		.flags = NP_OPS_MIGRATION | NP_OPS_MEMPOLICY | NP_OPS_DEMOTION,
+		.flags = NP_OPS_MIGRATION | NP_OPS_MEMPOLICY | NP_OPS_DEMOTION |
+			 NP_OPS_COMPACTION,
 	};
 	/* mbind() moves pages: MEMPOLICY needs MIGRATION. */
 	static const struct node_private_ops mempolicy_alone = {
@@ -1123,6 +1124,12 @@ static void ops_flags_need_callbacks(struct kunit *test)
 		.flags = NP_OPS_MIGRATION | NP_OPS_MEMPOLICY |
 			 NP_OPS_PROTECT_WRITE,
 	};
+	/* Compaction migrates, within the node: COMPACTION needs MIGRATION. */
+	static const struct node_private_ops compaction_alone = {
+		.migrate_to = noop_migrate_to,
+		.folio_migrate = noop_folio_migrate,
+		.flags = NP_OPS_COMPACTION,
+	};
 	static const struct node_private_ops protect_write = {
 		.migrate_to = noop_migrate_to,
 		.folio_migrate = noop_folio_migrate,
@@ -1149,6 +1156,8 @@ static void ops_flags_need_callbacks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
 						   &protect_write_mempolicy),
 			-EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
+						   &compaction_alone), -EINVAL);
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(owner_a.ops));
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &protect_write),
 			0);

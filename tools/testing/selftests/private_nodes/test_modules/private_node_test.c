@@ -40,7 +40,10 @@
  *                     them; "take N": take N pages with sleeping owner
  *                     allocations that may reclaim (GFP_PRIVATE |
  *                     __GFP_RETRY_MAYFAIL), ENOMEM when one fails;
- *                     "release": free them all; read: pages held
+ *                     "take_huge": take one PMD-sized block (order 9) the
+ *                     same way, as the owner's costly allocation, which
+ *                     may compact the node; "release": free them all;
+ *                     read: pages held
  *   boost             write N: node_private_reclaim_boost() of N pages
  *                     (kswapd frees N pages above the high watermark),
  *                     0 to drop it; read: the boost of the node's zones
@@ -53,11 +56,13 @@
  *                     were not parts of one private folio), then
  *                     "migrate_to_calls N\nmigrate_to_folios N\n
  *                     folio_migrate_in N\nfolio_migrate_out N\n
- *                     folio_migrate_bad N\n" (pages that arrived on or
- *                     left the node; bad: folios not locked, or whose
- *                     data differ), then "demoted N\ndemotion_refused
- *                     N\n" (pages migrate_to took for reclaim, and the
- *                     calls it refused), then "write_faults N\n
+ *                     folio_migrate_bad N\nfolio_migrate_within N\n"
+ *                     (pages that arrived on or left the node; bad:
+ *                     folios not locked, or whose data differ; within:
+ *                     moves from the node to the node), then
+ *                     "demoted N\ndemotion_refused N\n" (pages
+ *                     migrate_to took for reclaim, and the calls it
+ *                     refused), then "write_faults N\n
  *                     write_faults_pmd N\nwrite_faults_bad N\npromoted N\n
  *                     promote_failed N\n" (handle_fault calls, those for a
  *                     PMD, those not for a write to a folio of the node,
@@ -151,6 +156,7 @@ static atomic_long_t nr_freed_bad;
 static atomic_long_t nr_split_new, nr_split_done, nr_split_bad;
 static atomic_long_t nr_migrate_to_calls, nr_migrate_to_folios;
 static atomic_long_t nr_migrate_in, nr_migrate_out, nr_migrate_bad;
+static atomic_long_t nr_migrate_within;
 static atomic_long_t nr_demoted, nr_demotion_refused;
 static atomic_long_t nr_write_faults, nr_write_faults_pmd, nr_write_faults_bad;
 static atomic_long_t nr_promoted, nr_promote_failed;
@@ -244,6 +250,8 @@ static void pnt_folio_migrate(struct folio *src, struct folio *dst)
 		atomic_long_add(folio_nr_pages(dst), &nr_migrate_in);
 	if (folio_nid(src) == private_nid)
 		atomic_long_add(folio_nr_pages(src), &nr_migrate_out);
+	if (folio_nid(src) == private_nid && folio_nid(dst) == private_nid)
+		atomic_long_add(folio_nr_pages(src), &nr_migrate_within);
 	if (!pnt_migrate_sane(src, dst))
 		atomic_long_inc(&nr_migrate_bad);
 }
@@ -308,8 +316,11 @@ static void drain_release(void)
 	struct page *page, *next;
 
 	list_for_each_entry_safe(page, next, &drain_pages, lru) {
+		unsigned int order = page_private(page);
+
 		list_del(&page->lru);
-		__free_page(page);
+		set_page_private(page, 0);
+		__free_pages(page, order);
 	}
 	nr_drained = 0;
 }
@@ -357,6 +368,28 @@ static int drain_take(unsigned long nr)
 		nr_drained++;
 		cond_resched();
 	}
+	return 0;
+}
+
+/*
+ * The owner's own costly allocation: one PMD-sized block of the node, with
+ * a sleeping allocation that may compact and reclaim but not loop for
+ * ever. Held with the drained pages (page->private holds its order).
+ */
+static int drain_take_huge(void)
+{
+	struct page *page;
+
+	if (!private_online)
+		return -ENODEV;
+	page = alloc_pages_node(private_nid, GFP_HIGHUSER_MOVABLE | GFP_PRIVATE |
+				__GFP_RETRY_MAYFAIL | __GFP_NOWARN,
+				PNT_PMD_ORDER);
+	if (!page)
+		return -ENOMEM;
+	set_page_private(page, PNT_PMD_ORDER);
+	list_add(&page->lru, &drain_pages);
+	nr_drained += 1UL << PNT_PMD_ORDER;
 	return 0;
 }
 
@@ -683,6 +716,8 @@ static ssize_t drain_write(struct file *file, const char __user *ubuf,
 		drain_release();
 	else if (!strncmp(cmd, "take ", 5))
 		ret = kstrtoul(cmd + 5, 0, &nr) ?: drain_take(nr);
+	else if (!strcmp(cmd, "take_huge"))
+		ret = drain_take_huge();
 	else
 		ret = -EINVAL;
 	mutex_unlock(&pnt_lock);
@@ -714,6 +749,7 @@ static const struct {
 	{ "folio_migrate_in", &nr_migrate_in },
 	{ "folio_migrate_out", &nr_migrate_out },
 	{ "folio_migrate_bad", &nr_migrate_bad },
+	{ "folio_migrate_within", &nr_migrate_within },
 	{ "demoted", &nr_demoted },
 	{ "demotion_refused", &nr_demotion_refused },
 	{ "write_faults", &nr_write_faults },
@@ -845,7 +881,8 @@ static struct folio *pnt_migrate_dst(unsigned long mpfn)
 {
 	unsigned int order = mpfn & MIGRATE_PFN_COMPOUND ? PNT_PMD_ORDER : 0;
 	struct page *src = migrate_pfn_to_page(mpfn);
-	gfp_t gfp = GFP_HIGHUSER | __GFP_THISNODE | __GFP_NOWARN;
+	/* User memory: movable, as compaction wants its pageblocks. */
+	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | __GFP_NOWARN;
 	struct folio *folio;
 
 	if (!src)
