@@ -24,6 +24,9 @@ cp -a "$LAB_TREE/tools" "$work/"
 mkdir -p "$work/scripts"
 cp "$LAB_TREE/scripts/subarch.include" "$work/scripts/"
 cp -a "$target" "$work/tools/testing/selftests/"
+# gup_test's ioctls, which the tests include from mm/ as mm's selftests do.
+mkdir -p "$work/mm"
+cp "$LAB_TREE/mm/gup_test.h" "$work/mm/"
 
 # Build from scratch so that every warning shows up on every run.
 rm -rf "$LAB_BUILD/kselftest/private_nodes"

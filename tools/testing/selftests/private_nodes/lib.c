@@ -148,9 +148,10 @@ int pnt_counters_read(struct pnt_counters *c)
 		KEY("write_faults_bad", write_faults_bad),
 		KEY("promoted", promoted), KEY("promote_failed", promote_failed),
 		KEY("reclaim_policy", reclaim_policy),
+		KEY("mf_hard", mf_hard), KEY("mf_soft", mf_soft),
 	};
 #undef KEY
-	const size_t nkeys = sizeof(keys) / sizeof(keys[0]);
+	const size_t nkeys = ARRAY_SIZE(keys);
 	char buf[2048], key[32], *line, *save = NULL;
 	unsigned long long found = 0;
 	unsigned int i;

@@ -81,6 +81,8 @@ struct pnt_counters {
 	long promoted;		/* pages handle_fault moved to DRAM */
 	long promote_failed;	/* moves that failed */
 	long reclaim_policy;	/* reclaim_policy calls */
+	long mf_hard;		/* memory_failure calls for hardware errors */
+	long mf_soft;		/* memory_failure calls for soft offline */
 };
 int pnt_counters_read(struct pnt_counters *c);
 int pnt_counters_reset(void);
@@ -99,6 +101,7 @@ long pnt_migrate(int fd, void *addr, size_t len, bool huge);
 #define NP_OPS_PROTECT_WRITE	(1UL << 3)
 #define NP_OPS_RECLAIM		(1UL << 4)
 #define NP_OPS_COMPACTION	(1UL << 7)
+#define NP_OPS_LONGTERM_PIN	(1UL << 8)
 
 /*
  * Bring the private range up with the owner opted into @flags (np_ops):

@@ -1090,7 +1090,7 @@ static void ops_flags_need_callbacks(struct kunit *test)
 		.migrate_to = noop_migrate_to,
 		.folio_migrate = noop_folio_migrate,
 		.flags = NP_OPS_MIGRATION | NP_OPS_MEMPOLICY | NP_OPS_DEMOTION |
-			 NP_OPS_COMPACTION,
+			 NP_OPS_COMPACTION | NP_OPS_LONGTERM_PIN,
 	};
 	/* mbind() moves pages: MEMPOLICY needs MIGRATION. */
 	static const struct node_private_ops mempolicy_alone = {

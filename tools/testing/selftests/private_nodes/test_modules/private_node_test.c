@@ -67,7 +67,9 @@
  *                     promote_failed N\n" (handle_fault calls, those for a
  *                     PMD, those not for a write to a folio of the node,
  *                     pages it moved to DRAM, moves that failed), then
- *                     "reclaim_policy N\n" (reclaim_policy calls); write
+ *                     "reclaim_policy N\n" (reclaim_policy calls), then
+ *                     "mf_hard N\nmf_soft N\n" (memory_failure calls for
+ *                     hardware errors and for soft offline); write
  *                     anything to reset them
  *
  * The NP_OPS_* services the owner opts into are the module parameter
@@ -78,7 +80,9 @@
  * range's node, an ordinary lower tier. With refuse_demotion set, migrate_to
  * refuses every demotion, as the owner of a full device would.
  * reclaim_may_swap and reclaim_managed_wmarks are what reclaim_policy
- * answers (NP_OPS_RECLAIM), read at each call.
+ * answers (NP_OPS_RECLAIM), read at each call. mf_callback (read when the
+ * private range is added) installs the memory_failure callback, which
+ * answers mf_soft_answer for soft offline.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -142,6 +146,13 @@ static bool reclaim_managed_wmarks;
 module_param(reclaim_managed_wmarks, bool, 0644);
 MODULE_PARM_DESC(reclaim_managed_wmarks, "reclaim_policy: the owner holds the watermark boost");
 
+static bool mf_callback = true;
+module_param(mf_callback, bool, 0644);
+MODULE_PARM_DESC(mf_callback, "install the memory_failure callback, read when the private range is added");
+static int mf_soft_answer;
+module_param(mf_soft_answer, int, 0644);
+MODULE_PARM_DESC(mf_soft_answer, "what memory_failure answers for soft offline: 0 or a negative errno");
+
 /* A PMD's worth of base pages, for THP-sized private folios. */
 #define PNT_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
 
@@ -161,6 +172,7 @@ static atomic_long_t nr_demoted, nr_demotion_refused;
 static atomic_long_t nr_write_faults, nr_write_faults_pmd, nr_write_faults_bad;
 static atomic_long_t nr_promoted, nr_promote_failed;
 static atomic_long_t nr_reclaim_policy;
+static atomic_long_t nr_mf_hard, nr_mf_soft;
 
 /* The memory types the private and control nodes are given, if set. */
 static LIST_HEAD(pnt_memory_types);
@@ -294,6 +306,17 @@ static void pnt_reclaim_policy(int nid, struct node_reclaim_policy *policy)
 }
 
 /* Its flags are np_ops, set when the private range is added. */
+/* A page of the node is to be retired: count it, answer as told. */
+static int pnt_memory_failure(int nid, unsigned long pfn, int mf_flags)
+{
+	if (!(mf_flags & MF_SOFT_OFFLINE)) {
+		atomic_long_inc(&nr_mf_hard);
+		return 0;
+	}
+	atomic_long_inc(&nr_mf_soft);
+	return READ_ONCE(mf_soft_answer);
+}
+
 static struct node_private_ops pnt_ops = {
 	.folio_freed = pnt_folio_freed,
 	.folio_split = pnt_folio_split,
@@ -301,6 +324,7 @@ static struct node_private_ops pnt_ops = {
 	.folio_migrate = pnt_folio_migrate,
 	.handle_fault = pnt_handle_fault,
 	.reclaim_policy = pnt_reclaim_policy,
+	.memory_failure = pnt_memory_failure,
 };
 
 static bool private_online, control_online, second_online, foreign_online;
@@ -434,6 +458,8 @@ static int private_add(void)
 		return -EBUSY;
 	/* Not in use: the node has no owner, so nothing reads the ops. */
 	pnt_ops.flags = READ_ONCE(np_ops);
+	pnt_ops.memory_failure = READ_ONCE(mf_callback) ? pnt_memory_failure :
+							  NULL;
 	/* A slower tier than DRAM, as a CXL driver would set from CDAT. */
 	ret = pnt_set_memtype(private_nid, READ_ONCE(adistance), &pnt_memtype);
 	if (ret)
@@ -758,6 +784,8 @@ static const struct {
 	{ "promoted", &nr_promoted },
 	{ "promote_failed", &nr_promote_failed },
 	{ "reclaim_policy", &nr_reclaim_policy },
+	{ "mf_hard", &nr_mf_hard },
+	{ "mf_soft", &nr_mf_soft },
 };
 
 static int counters_show(struct seq_file *m, void *v)
