@@ -1060,3 +1060,38 @@ int pnt_helper_main(int argc, char **argv)
 	fprintf(stderr, "unknown helper mode %s\n", argv[1]);
 	return 2;
 }
+
+int tunable_set(struct tunable *t, const char *path, const char *val)
+{
+	char buf[sizeof(t->saved)], *s, *e;
+	int ret;
+
+	if (!t->changed) {
+		ret = read_text(path, buf, sizeof(buf));
+		if (ret < 0)
+			return ret;
+		/* A choice ("always [madvise] never") saves its selection. */
+		s = strchr(buf, '[');
+		e = s ? strchr(s, ']') : NULL;
+		if (s && e) {
+			s++;
+			*e = '\0';
+		} else {
+			s = buf;
+			s[strcspn(s, "\n")] = '\0';
+		}
+		snprintf(t->saved, sizeof(t->saved), "%s", s);
+		snprintf(t->path, sizeof(t->path), "%s", path);
+	}
+	ret = write_text(path, val);
+	if (!ret)
+		t->changed = true;
+	return ret;
+}
+
+void tunable_restore(struct tunable *t)
+{
+	if (t->changed && write_text(t->path, t->saved))
+		ksft_print_msg("could not restore %s to %s\n", t->path, t->saved);
+	t->changed = false;
+}

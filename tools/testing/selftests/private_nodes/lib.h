@@ -100,6 +100,7 @@ long pnt_migrate(int fd, void *addr, size_t len, bool huge);
 #define NP_OPS_DEMOTION		(1UL << 2)
 #define NP_OPS_PROTECT_WRITE	(1UL << 3)
 #define NP_OPS_RECLAIM		(1UL << 4)
+#define NP_OPS_NUMA_BALANCING	(1UL << 6)
 #define NP_OPS_COMPACTION	(1UL << 7)
 #define NP_OPS_LONGTERM_PIN	(1UL << 8)
 
@@ -301,5 +302,19 @@ int pnt_helper_main(int argc, char **argv);
 			return pnt_helper_main(argc, argv);		\
 		return test_harness_run(argc, argv);			\
 	}
+
+/* A sysfs or procfs knob changed by a test and put back by its teardown. */
+struct tunable {
+	char path[128];
+	char saved[64];
+	bool changed;
+};
+/*
+ * Write @val to @path, saving the old value (a choice such as "always
+ * [madvise] never" saves its selection) the first time: 0 or -errno.
+ */
+int tunable_set(struct tunable *t, const char *path, const char *val);
+/* Put the saved value back, if tunable_set() changed it. */
+void tunable_restore(struct tunable *t);
 
 #endif /* PRIVATE_NODES_LIB_H */

@@ -532,48 +532,6 @@ static int dram_node(void)
 	return __builtin_ctzl(mem & cpus);
 }
 
-/* A sysfs knob changed by a test and put back by its teardown. */
-struct tunable {
-	char path[128];
-	char saved[64];
-	bool changed;
-};
-
-static int tunable_set(struct tunable *t, const char *path, const char *val)
-{
-	char buf[sizeof(t->saved)], *s, *e;
-	int ret;
-
-	if (!t->changed) {
-		ret = read_text(path, buf, sizeof(buf));
-		if (ret < 0)
-			return ret;
-		/* A choice ("always [madvise] never") saves its selection. */
-		s = strchr(buf, '[');
-		e = s ? strchr(s, ']') : NULL;
-		if (s && e) {
-			s++;
-			*e = '\0';
-		} else {
-			s = buf;
-			s[strcspn(s, "\n")] = '\0';
-		}
-		snprintf(t->saved, sizeof(t->saved), "%s", s);
-		snprintf(t->path, sizeof(t->path), "%s", path);
-	}
-	ret = write_text(path, val);
-	if (!ret)
-		t->changed = true;
-	return ret;
-}
-
-static void tunable_restore(struct tunable *t)
-{
-	if (t->changed && write_text(t->path, t->saved))
-		ksft_print_msg("could not restore %s to %s\n", t->path, t->saved);
-	t->changed = false;
-}
-
 /* What every fixture needs: the driver, the private node online, the device. */
 
 static void common_setup(struct __test_metadata *_metadata,

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NP_OPS_NUMA_BALANCING: NUMA balancing takes a private node's folios only
+ * if its owner opted in. Then, with memory tiering (kernel.numa_balancing
+ * bit 2), the hot folios of a private node below DRAM (NP_OPS_DEMOTION and
+ * an abstract distance give it a lower tier) are promoted to the DRAM node
+ * of the CPU that touches them, through the owner's folio_migrate, at the
+ * promotion rate limit.
+ *
+ * The test runs on a DRAM node's CPUs and keeps reading a buffer the
+ * driver moved onto the private node. Without the flag the scanner skips
+ * the buffer; a control buffer on the other DRAM node, under ordinary NUMA
+ * balancing (bit 1) in the same run, shows that the scanner did pass (it
+ * takes hinting faults there). With the flag every page is promoted.
+ * The scanner's delays are shortened (sched debugfs) and put back after.
+ */
+#include "../kselftest_harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lib.h"
+
+#define PNT_DEV		"/dev/private_node_test"
+#define NB_SYSCTL	"/proc/sys/kernel/numa_balancing"
+#define NB_RATE		"/proc/sys/kernel/numa_balancing_promote_rate_limit_MBps"
+#define NB_DEBUGFS	"/sys/kernel/debug/sched/numa_balancing"
+
+/* A slower tier than DRAM (as in demotion_test). */
+#define ADISTANCE_SLOW	(5 * 576)
+
+#define NR_PAGES	1024		/* 4 MiB */
+#define WAIT_MS		90000		/* the scanner is slow under TCG */
+
+FIXTURE(nb) {
+	struct pnt_config cfg;
+	int nid, dram, other;
+	int fd;
+	char *buf, *ctl;
+	size_t len;
+	struct tunable mode, rate, delay, pmin, pmax, hot;
+};
+
+FIXTURE_SETUP(nb)
+{
+	unsigned long mem, cpus;
+	int ret;
+
+	self->buf = self->ctl = MAP_FAILED;
+	self->fd = -1;
+	self->len = NR_PAGES * psize();
+	if (!pnt_driver_loaded())
+		SKIP(return, "private_node_test.ko is not loaded");
+	if (access(NB_SYSCTL, W_OK))
+		SKIP(return, "the kernel has no NUMA balancing");
+	ASSERT_EQ(0, pnt_config(&self->cfg));
+	self->nid = self->cfg.private_nid;
+	ASSERT_EQ(0, pnt_param_write("adistance", ADISTANCE_SLOW));
+	ret = pnt_private_with_ops(NP_OPS_MIGRATION | NP_OPS_DEMOTION |
+				   NP_OPS_NUMA_BALANCING);
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "the kernel has no NP_OPS_NUMA_BALANCING");
+	ASSERT_EQ(0, ret);
+	/* Two DRAM nodes with CPUs: we run on one, the control is on the other. */
+	ASSERT_EQ(0, nodelist_mask("has_memory", &mem));
+	ASSERT_EQ(0, nodelist_mask("has_cpu", &cpus));
+	mem &= cpus;
+	ASSERT_LE(2, __builtin_popcountl(mem));
+	self->dram = __builtin_ctzl(mem);
+	self->other = __builtin_ctzl(mem & ~(1UL << self->dram));
+	ASSERT_EQ(0, pin_to_node(self->dram));
+	self->fd = open(PNT_DEV, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, tunable_set(&self->delay, NB_DEBUGFS "/scan_delay_ms", "0"));
+	ASSERT_EQ(0, tunable_set(&self->pmin, NB_DEBUGFS "/scan_period_min_ms",
+				 "100"));
+	ASSERT_EQ(0, tunable_set(&self->pmax, NB_DEBUGFS "/scan_period_max_ms",
+				 "400"));
+	/* Every page touched since its scan counts as hot. */
+	ASSERT_EQ(0, tunable_set(&self->hot, NB_DEBUGFS "/hot_threshold_ms",
+				 "100000"));
+}
+
+FIXTURE_TEARDOWN(nb)
+{
+	if (self->buf != MAP_FAILED)
+		munmap(self->buf, self->len);
+	if (self->ctl != MAP_FAILED)
+		munmap(self->ctl, self->len);
+	if (self->fd >= 0)
+		close(self->fd);
+	tunable_restore(&self->mode);
+	tunable_restore(&self->rate);
+	tunable_restore(&self->delay);
+	tunable_restore(&self->pmin);
+	tunable_restore(&self->pmax);
+	tunable_restore(&self->hot);
+	pnt_param_write("adistance", 0);
+	/* The other tests expect an owner that opted into nothing. */
+	EXPECT_EQ(0, pnt_private_with_ops(0));
+}
+
+static char pattern(size_t i)
+{
+	return (char)(i * 7 + i / 4096 + 9);
+}
+
+static bool buf_intact(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != pattern(i))
+			return false;
+	return true;
+}
+
+/* A filled anonymous buffer, on the node we run on (first touch). */
+static char *buf_map(size_t len)
+{
+	char *p;
+	size_t i;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	madvise(p, len, MADV_NOHUGEPAGE);
+	for (i = 0; i < len; i++)
+		p[i] = pattern(i);
+	return p;
+}
+
+/* Bring the node up with @flags and put the buffer on it. 0 or -errno. */
+static int buf_on_node(FIXTURE_DATA(nb) *self, unsigned long flags)
+{
+	long ret;
+
+	ret = pnt_private_with_ops(flags);
+	if (ret)
+		return (int)ret;
+	self->buf = buf_map(self->len);
+	if (self->buf == MAP_FAILED)
+		return -errno;
+	ret = pnt_migrate(self->fd, self->buf, self->len, false);
+	if (ret < 0)
+		return (int)ret;
+	return ret == NR_PAGES && pages_all_on(self->buf, self->len, self->nid) ?
+	       0 : -EXDEV;
+}
+
+/* Read every page of @p, as a hot working set does. */
+static long touch_all(const char *p, size_t len)
+{
+	volatile const char *v = p;
+	long sum = 0;
+	size_t i;
+
+	for (i = 0; i < len; i += psize())
+		sum += v[i];
+	return sum;
+}
+
+static long vmstat(const char *name)
+{
+	vm_counters_fold();
+	return proc_value("/proc/vmstat", name);
+}
+
+/*
+ * Without the flag, under NUMA balancing with tiering and the ordinary
+ * mode (3), until the control buffer on the other DRAM node has taken
+ * hinting faults (the scanner passed over the whole address space): the
+ * private buffer keeps every page in place, and the owner sees no move.
+ * With the flag, under tiering alone (2): every page of the buffer is
+ * promoted to our DRAM node, pgpromote_success counts them, the owner's
+ * folio_migrate sees each leave, data intact.
+ */
+TEST_F_TIMEOUT(nb, promotes_only_with_the_flag, 300)
+{
+	long faults0, promoted0, end, left;
+	uint64_t pfns[NR_PAGES], now[NR_PAGES];
+	struct pnt_counters c;
+	int i, moved = 0;
+
+	/* Without the flag. */
+	ASSERT_EQ(0, buf_on_node(self, NP_OPS_MIGRATION | NP_OPS_DEMOTION));
+	ASSERT_LT(memtier_of_node(self->dram), memtier_of_node(self->nid));
+	ASSERT_EQ(0, pages_pfns(self->buf, NR_PAGES, pfns));
+	/*
+	 * First touch from the other node's CPUs: a bind policy would have
+	 * no MPOL_F_MOF, and the scanner skips such VMAs.
+	 */
+	ASSERT_EQ(0, pin_to_node(self->other));
+	self->ctl = buf_map(self->len);
+	ASSERT_EQ(0, pin_to_node(self->dram));
+	ASSERT_NE(MAP_FAILED, self->ctl);
+	ASSERT_TRUE(pages_all_on(self->ctl, self->len, self->other));
+	ASSERT_EQ(0, pnt_counters_reset());
+	faults0 = vmstat("numa_hint_faults");
+	ASSERT_EQ(0, tunable_set(&self->mode, NB_SYSCTL, "3"));
+	for (end = now_ms() + WAIT_MS; now_ms() < end;) {
+		touch_all(self->buf, self->len);
+		touch_all(self->ctl, self->len);
+		if (vmstat("numa_hint_faults") - faults0 >= NR_PAGES)
+			break;
+	}
+	ASSERT_EQ(0, write_text(NB_SYSCTL, "0"));
+	TH_LOG("control: %ld hinting faults",
+	       vmstat("numa_hint_faults") - faults0);
+	ASSERT_LE(NR_PAGES, vmstat("numa_hint_faults") - faults0);
+	ASSERT_EQ(0, pages_pfns(self->buf, NR_PAGES, now));
+	for (i = 0; i < NR_PAGES; i++)
+		moved += now[i] != pfns[i];
+	EXPECT_EQ(0, moved);
+	EXPECT_TRUE(pages_all_on(self->buf, self->len, self->nid));
+	ASSERT_EQ(0, pnt_counters_read(&c));
+	EXPECT_EQ(0, c.migrate_out);
+	EXPECT_TRUE(buf_intact(self->buf, self->len));
+	munmap(self->buf, self->len);
+	munmap(self->ctl, self->len);
+	self->buf = self->ctl = MAP_FAILED;
+
+	/* With NP_OPS_NUMA_BALANCING: promoted. */
+	ASSERT_EQ(0, buf_on_node(self, NP_OPS_MIGRATION | NP_OPS_DEMOTION |
+				 NP_OPS_NUMA_BALANCING));
+	ASSERT_EQ(0, pnt_counters_reset());
+	promoted0 = vmstat("pgpromote_success");
+	ASSERT_EQ(0, write_text(NB_SYSCTL, "2"));
+	for (end = now_ms() + WAIT_MS; now_ms() < end;) {
+		touch_all(self->buf, self->len);
+		left = pages_on_node(self->buf, self->len, self->nid);
+		if (left <= 0)
+			break;
+	}
+	ASSERT_EQ(0, write_text(NB_SYSCTL, "0"));
+	left = pages_on_node(self->buf, self->len, self->nid);
+	TH_LOG("%ld of %d pages left on the node, %ld promoted", left,
+	       NR_PAGES, vmstat("pgpromote_success") - promoted0);
+	EXPECT_EQ(0, left);
+	EXPECT_TRUE(pages_all_on(self->buf, self->len, self->dram));
+	EXPECT_LE(NR_PAGES, vmstat("pgpromote_success") - promoted0);
+	ASSERT_EQ(0, pnt_counters_read(&c));
+	EXPECT_EQ(NR_PAGES, c.migrate_out);
+	EXPECT_EQ(0, c.migrate_bad);
+	EXPECT_TRUE(buf_intact(self->buf, self->len));
+}
+
+/*
+ * The promotion rate limit holds for a private node: at 1 MB/s (256 pages
+ * a second), the pages promoted while the buffer stays hot never exceed
+ * what the limit allows for the time spent, plus one window's worth.
+ */
+TEST_F_TIMEOUT(nb, promotion_rate_limited, 300)
+{
+	const long per_s = 256;
+	long start, elapsed, promoted0, promoted = 0;
+
+	ASSERT_EQ(0, buf_on_node(self, NP_OPS_MIGRATION | NP_OPS_DEMOTION |
+				 NP_OPS_NUMA_BALANCING));
+	ASSERT_EQ(0, tunable_set(&self->rate, NB_RATE, "1"));
+	promoted0 = vmstat("pgpromote_success");
+	start = now_ms();
+	ASSERT_EQ(0, tunable_set(&self->mode, NB_SYSCTL, "2"));
+	/* Until some pages have moved and a few windows have passed. */
+	while (now_ms() - start < WAIT_MS) {
+		touch_all(self->buf, self->len);
+		promoted = vmstat("pgpromote_success") - promoted0;
+		if (promoted >= per_s && now_ms() - start >= 4000)
+			break;
+	}
+	ASSERT_EQ(0, write_text(NB_SYSCTL, "0"));
+	elapsed = now_ms() - start;
+	promoted = vmstat("pgpromote_success") - promoted0;
+	TH_LOG("%ld pages promoted in %ld ms at 1 MB/s", promoted, elapsed);
+	EXPECT_LT(0, promoted);
+	EXPECT_GE(per_s * (elapsed / 1000 + 2), promoted);
+	EXPECT_TRUE(buf_intact(self->buf, self->len));
+}
+
+TEST_HARNESS_MAIN
