@@ -28,6 +28,6 @@ else
 fi
 
 note "building the vanilla kernel"
-"$s/build-kernel.sh" -t "$vanilla" -o "$LAB_CACHE/bench-vanilla" -f "guest numa cxl"
+"$s/build-kernel.sh" -t "$vanilla" -o "$LAB_CACHE/bench-vanilla" -f "guest numa cxl mm-tests"
 note "building the series kernel"
-"$s/build-kernel.sh" -t "$LAB_TREE" -o "$LAB_CACHE/bench-series" -f "guest numa cxl"
+"$s/build-kernel.sh" -t "$LAB_TREE" -o "$LAB_CACHE/bench-series" -f "guest numa cxl mm-tests"

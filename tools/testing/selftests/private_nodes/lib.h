@@ -100,6 +100,7 @@ long pnt_migrate(int fd, void *addr, size_t len, bool huge);
 #define NP_OPS_DEMOTION		(1UL << 2)
 #define NP_OPS_PROTECT_WRITE	(1UL << 3)
 #define NP_OPS_RECLAIM		(1UL << 4)
+#define NP_OPS_OOM_ELIGIBLE	(1UL << 5)
 #define NP_OPS_NUMA_BALANCING	(1UL << 6)
 #define NP_OPS_COMPACTION	(1UL << 7)
 #define NP_OPS_LONGTERM_PIN	(1UL << 8)

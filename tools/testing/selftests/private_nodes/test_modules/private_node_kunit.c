@@ -1090,7 +1090,8 @@ static void ops_flags_need_callbacks(struct kunit *test)
 		.migrate_to = noop_migrate_to,
 		.folio_migrate = noop_folio_migrate,
 		.flags = NP_OPS_MIGRATION | NP_OPS_MEMPOLICY | NP_OPS_DEMOTION |
-			 NP_OPS_COMPACTION | NP_OPS_LONGTERM_PIN,
+			 NP_OPS_OOM_ELIGIBLE | NP_OPS_COMPACTION |
+			 NP_OPS_LONGTERM_PIN,
 	};
 	/* mbind() moves pages: MEMPOLICY needs MIGRATION. */
 	static const struct node_private_ops mempolicy_alone = {
@@ -1130,6 +1131,12 @@ static void ops_flags_need_callbacks(struct kunit *test)
 		.folio_migrate = noop_folio_migrate,
 		.flags = NP_OPS_COMPACTION,
 	};
+	/* Only policies and demotion give ordinary tasks the node's memory. */
+	static const struct node_private_ops oom_migration_only = {
+		.migrate_to = noop_migrate_to,
+		.folio_migrate = noop_folio_migrate,
+		.flags = NP_OPS_MIGRATION | NP_OPS_OOM_ELIGIBLE,
+	};
 	static const struct node_private_ops protect_write = {
 		.migrate_to = noop_migrate_to,
 		.folio_migrate = noop_folio_migrate,
@@ -1158,6 +1165,9 @@ static void ops_flags_need_callbacks(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
 						   &compaction_alone), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid,
+						   &oom_migration_only),
+			-EINVAL);
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(owner_a.ops));
 	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &protect_write),
 			0);
