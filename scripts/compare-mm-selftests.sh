@@ -2,8 +2,10 @@
 # Systems without private nodes must behave as before: run the tree's own
 # mm selftests for the services the series touches, mlock, madvise, KSM
 # and khugepaged (patches 6-9), migration and memory policies (12-14),
-# write protection (15) and reclaim (16), on vanilla 7.3.4 and on the
-# series, both booted in one run
+# write protection (15), reclaim and OOM reaping (16, 17), compaction
+# (19), get_user_pages and long-term pinning (20) and memory failure (21)
+# (the tree has no NUMA balancing selftest for 18), on vanilla 7.3.4 and
+# on the series, both booted in one run
 # with no private node, and compare them command by command: exit status
 # and the kselftest totals. A comparison, not a CI test: exits 0 when
 # every command gives the same result on both kernels, 1 when one differs,
@@ -18,7 +20,8 @@ guest=$LAB_ROOT/qemu/plans/mm-compare.sh
 progs=(mlock-random-test mlock2-tests guard-regions madv_populate process_madv
        ksm_tests ksm_functional_tests khugepaged
        migration rmap mkdirty soft-dirty uffd-unit-tests uffd-wp-mremap
-       pagemap_ioctl cow droppable mrelease_test)
+       pagemap_ioctl cow droppable mrelease_test compaction_test gup_test
+       gup_longterm memory-failure)
 
 "$s/build-compare-kernels.sh"
 

@@ -6,9 +6,10 @@
 # tools/testing/selftests/mm/run_vmtests.sh runs them (categories mlock,
 # madv_guard, madv_populate, process_madv, ksm, ksm_numa, the khugepaged
 # part of thp, migration, rmap, mkdirty, soft_dirty, userfaultfd (the
-# unit tests and uffd-wp-mremap), pagemap, cow, droppable and
-# process_mrelease; on-fault-limit needs sudo and is left out; migration
-# needs three CPUs and skips on the lab's two). For each command the
+# unit tests and uffd-wp-mremap), pagemap, cow, droppable,
+# process_mrelease, compaction, gup_test and memory-failure;
+# on-fault-limit needs sudo and is left out; migration needs three CPUs
+# and skips on the lab's two). For each command the
 # console gets
 #   MMTEST: <command> | exit <status> | <its "# Totals:" line, or ->
 # No private node is created.
@@ -66,4 +67,16 @@ run ./pagemap_ioctl
 run ./cow
 run ./droppable
 run ./mrelease_test
+# Compaction (patch 19), from clean memory as run_vmtests.sh runs it.
+echo 3 >/proc/sys/vm/drop_caches
+run ./compaction_test
+# get_user_pages and long-term pins (patch 20): the gup_test category.
+run ./gup_test -u -n 1
+run ./gup_test -u -n -1
+run ./gup_test -a -n 1
+run ./gup_test -a -n -1
+run ./gup_test -ct -F 0x1 0 19 0x1000
+run ./gup_longterm
+# Memory failure (patch 21), last: it leaves poisoned pages behind.
+run ./memory-failure
 echo "MMTEST: done"
