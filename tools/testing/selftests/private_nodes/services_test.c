@@ -1007,6 +1007,42 @@ TEST_F_TIMEOUT(services, dontneed_frees_and_refaults, 120)
 }
 
 /*
+ * Put the pages of @r in a pipe with vmsplice() (get_user_pages: the pipe
+ * holds references to the pages themselves) and unmap @r: its pages are
+ * then only the pipe's. 0, or -1 with errno set.
+ */
+static int pipe_take_pages(struct range *r, int p[2])
+{
+	struct iovec iov = { .iov_base = r->addr, .iov_len = r->len };
+
+	if (pipe(p))
+		return -1;
+	if (vmsplice(p[1], &iov, 1, SPLICE_F_NONBLOCK) != (ssize_t)r->len ||
+	    munmap(r->addr, r->len))
+		return -1;
+	r->addr = NULL;
+	return 0;
+}
+
+/*
+ * Read @len bytes back from the pipe of pipe_take_pages() and close it,
+ * which drops its references one put_page() at a time: true if the data
+ * is that of @seed.
+ */
+static bool pipe_give_back(int p[2], size_t len, unsigned long seed)
+{
+	char *copy = malloc(len);
+	bool ok;
+
+	ok = copy && read(p[0], copy, len) == (ssize_t)len &&
+	     check(copy, len, seed, false);
+	free(copy);
+	close(p[0]);
+	close(p[1]);
+	return ok;
+}
+
+/*
  * A reference that outlives the mapping: vmsplice() puts the pages
  * themselves in a pipe (get_user_pages), so munmap() frees nothing; the
  * data is still readable from the pipe, and reading it drops the last
@@ -1015,39 +1051,21 @@ TEST_F_TIMEOUT(services, dontneed_frees_and_refaults, 120)
  */
 TEST_F_TIMEOUT(services, pipe_ref_outlives_unmap, 120)
 {
-	size_t len = NR_PIPE * psize();
 	struct pnt_counters c;
-	struct iovec iov;
 	struct range r;
-	ssize_t n;
-	char *copy;
 	int p[2];
 
 	ASSERT_EQ(0, range_map(&r, self->fd, NR_PIPE, 0, 0));
 	ASSERT_EQ(0, range_fill(&r, 12, false));
-	copy = malloc(len);
-	ASSERT_NE(NULL, copy);
-	ASSERT_EQ(0, pipe(p));
-
-	iov.iov_base = r.addr;
-	iov.iov_len = len;
-	n = vmsplice(p[1], &iov, 1, SPLICE_F_NONBLOCK);
-	ASSERT_EQ((ssize_t)len, n);
-	ASSERT_EQ(0, munmap(r.addr, r.len));
-	r.addr = NULL;
+	ASSERT_EQ(0, pipe_take_pages(&r, p));
 	sleep_ms(QUIET_MS);
 	expect_counters(_metadata, NR_PIPE, 0);
 
-	n = read(p[0], copy, len);
-	ASSERT_EQ((ssize_t)len, n);
-	EXPECT_TRUE(check(copy, len, 12, false));
-	close(p[0]);
-	close(p[1]);
+	EXPECT_TRUE(pipe_give_back(p, NR_PIPE * psize(), 12));
 	ASSERT_EQ(0, wait_freed(NR_PIPE, &c));
 	EXPECT_EQ(NR_PIPE, c.allocated);
 	EXPECT_EQ(NR_PIPE, c.freed_folios);
 	EXPECT_EQ(NR_PIPE, c.freed_pages);
-	free(copy);
 	range_unmap(&r);
 }
 
@@ -1062,12 +1080,8 @@ TEST_F_TIMEOUT(services, pipe_ref_outlives_unmap, 120)
  */
 TEST_F_TIMEOUT(services, free_anon_one_state, 120)
 {
-	size_t len = NR_PIPE * psize();
 	struct pnt_counters c;
-	struct iovec iov;
 	struct range r;
-	ssize_t n;
-	char *copy;
 	int p[2];
 
 	/* The batch: munmap() of private anonymous folios. */
@@ -1079,25 +1093,12 @@ TEST_F_TIMEOUT(services, free_anon_one_state, 120)
 	/* The single put: the pipe holds the last references. */
 	ASSERT_EQ(0, anon_private_map(&r, self->fd, NR_PIPE, false, 32, false));
 	ASSERT_EQ(NR_PIPE, pages_on_node(r.addr, r.len, self->nid));
-	copy = malloc(len);
-	ASSERT_NE(NULL, copy);
-	ASSERT_EQ(0, pipe(p));
-	iov.iov_base = r.addr;
-	iov.iov_len = len;
-	n = vmsplice(p[1], &iov, 1, SPLICE_F_NONBLOCK);
-	ASSERT_EQ((ssize_t)len, n);
-	ASSERT_EQ(0, munmap(r.addr, r.len));
-	r.addr = NULL;
-	n = read(p[0], copy, len);
-	ASSERT_EQ((ssize_t)len, n);
-	EXPECT_TRUE(check(copy, len, 32, false));
-	close(p[0]);
-	close(p[1]);
+	ASSERT_EQ(0, pipe_take_pages(&r, p));
+	EXPECT_TRUE(pipe_give_back(p, NR_PIPE * psize(), 32));
 	ASSERT_EQ(0, wait_freed(NR_PIPE, &c));
 	EXPECT_EQ(NR_PIPE, c.freed_folios);
 	EXPECT_EQ(NR_PIPE, c.freed_pages);
 	EXPECT_EQ(0, c.freed_bad);
-	free(copy);
 	range_unmap(&r);
 }
 
