@@ -2,7 +2,8 @@
 # Host-side tests of the lab scripts, no kernel build and no QEMU: run
 # scripts/apply-series.sh on scratch clones of the lab's base tree, check its
 # refusals and its report of a series that does not apply (message, exit
-# status), and that it leaves the tree exactly as it was.
+# status), and that it leaves the tree exactly as it was; and what
+# scripts/check-console.sh counts as a kernel problem report.
 # Usage: tools/testing/lab/run.sh
 # Prints one KTAP document on stdout and exits 0 whatever the results (the
 # caller's KTAP parser owns the verdict); non-zero only if it cannot run.
@@ -16,7 +17,8 @@ unset KERNEL_SRC BRANCH
 exec 3>&1 1>&2 # KTAP on fd 3, anything else on stderr
 
 cases=(clean_base_applies conflicting_local_commit not_a_git_tree dirty_tree
-	wrong_version unfinished_git_am)
+	wrong_version unfinished_git_am console_flags_reports
+	console_passes_oom_report)
 conflict_patch=0001-numa-introduce-N_MEMORY_PRIVATE-node-state.patch
 nodemask=include/linux/nodemask.h
 
@@ -44,7 +46,7 @@ result() {
 		echo "ok $n $1" >&3
 		return
 	fi
-	[ ! -s "$tmp/err" ] || fail_lines "stderr of apply-series.sh:" < <(sed 's/^/  /' "$tmp/err")
+	[ ! -s "$tmp/err" ] || fail_lines "stderr of the script:" < <(sed 's/^/  /' "$tmp/err")
 	printf '# %s\n' "${diag[@]}" >&3
 	echo "not ok $n $1" >&3
 }
@@ -194,6 +196,37 @@ case_unfinished_git_am() {
 	expect_status 1
 	expect_err "an unfinished git operation (rebase-apply) is in progress"
 	expect_unchanged
+}
+
+# console LINE...: run check-console.sh on a log of these lines.
+console() {
+	printf '%s\n' "$@" >"$tmp/console.log"
+	"$LAB_ROOT/scripts/check-console.sh" "$tmp/console.log" >/dev/null 2>"$tmp/err"
+	status=$?
+}
+
+# The stack of an OOM-killer report, as the kernel prints it.
+oom_report=('[  385.0791] oom_test invoked oom-killer: gfp_mask=0x540dca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0'
+	'[  385.0796] CPU: 0 UID: 0 PID: 1083 Comm: oom_test'
+	'[  385.0796] Call Trace:'
+	'[  385.0796]  <TASK>'
+	'[  385.0796]  out_of_memory+0xf0/0x570'
+	'[  385.0796]  </TASK>'
+	'[  385.0800] Mem-Info:')
+
+case_console_flags_reports() {
+	console '[    2.0] Call Trace:' '[    2.1]  <TASK>'
+	expect_status 1
+	console "${oom_report[@]}" '[    3.0] WARNING: CPU: 0 PID: 1 at mm/foo.c:1 bar+0x1/0x2'
+	expect_status 1
+	console "${oom_report[@]}" '[    3.0] Call Trace:'
+	expect_status 1
+}
+
+case_console_passes_oom_report() {
+	console "${oom_report[@]}" '[  386.0] Out of memory: Killed process 1083 (oom_test)'
+	expect_status 0
+	rm -f "$tmp/err"
 }
 
 for c in "${cases[@]}"; do
