@@ -11,26 +11,28 @@
  * below its low watermark. Each DRAM node is therefore filled with
  * anonymous memory bound to it, to about FINAL_HEADROOM above its low
  * watermark and lowmem reserves (the "headroom", from /proc/zoneinfo).
- * The test then runs on the CPU of the first DRAM node and its workload
+ * The test then runs on one CPU of the first DRAM node and its workload
  * (32 MiB of memory, or 20000 inodes and dentries) exceeds what is left
- * above the low watermarks, and the two halves differ in what happens
- * below them:
- *   - control: a node in the zonelists gets the overflow from the fast
- *     path, as a leaking private node would. DRAM keeps a band of
- *     BAND_KB of negative dentries (made on each node's CPU), watermarks
- *     as they are.
- *   - private: the first allocation past the headroom finds every DRAM
- *     zone below its low watermark, and a private node in the zonelists
- *     would take it there and then. With none, the slow path wakes
- *     kswapd and takes the rest from between the low and min watermarks,
- *     which vm.watermark_scale_factor = 1000 puts a tenth of each zone
- *     apart for this half: the workload fits there, and the half needs
- *     no reclaim. DRAM gets no band, so kswapd finds little to reclaim
- *     and DRAM stays about as full. (The private half used to reclaim a
- *     band instead, and under KASAN that failed about one case in seven:
- *     reclaimed dentries go into KASAN's quarantine and free no page
- *     until a later slab allocation shrinks it, so direct reclaim saw no
- *     progress and the OOM killer fired.)
+ * above the low watermarks. The first allocation past the headroom finds
+ * every DRAM zone below its low watermark, and a node further down the
+ * zonelist takes it there and then, from the fast path: the control node
+ * does, a leaking private node would. With no such node, the slow path
+ * wakes kswapd and takes the rest from between the low and min
+ * watermarks, which vm.watermark_scale_factor = 1000 puts a tenth of each
+ * zone apart while a half runs: the workload fits there without reclaim.
+ * DRAM holds nothing reclaimable (anonymous memory, no swap), so kswapd
+ * cannot lift it back above its low watermarks and the control node keeps
+ * taking the overflow. (Earlier versions gave DRAM a band of dentries to
+ * reclaim: under KASAN the private half's direct reclaim then saw no
+ * progress and went OOM, reclaimed dentries go into its quarantine, and in
+ * the control half kswapd sometimes reclaimed the band fast enough that
+ * the control node took nothing.)
+ * Per-cpu free lists hold pages that MemFree does not count: auto-tuned,
+ * up to an eighth of a zone per CPU (90 MiB here), and a workload of base
+ * pages would be served from the last half's frees with no node's MemFree
+ * moving. vm.percpu_pagelist_high_fraction = PCP_FRACTION caps them at
+ * their minimum while a fixture runs, and the test keeps to one CPU from
+ * the fills on, so that the fills take what is left on its lists.
  * Watermark boosting (vm.watermark_boost_factor) is off while a fixture
  * runs: a boost raises a node's watermarks by up to 1.5 times its high
  * watermark after the fill has measured them, and a node filled with
@@ -68,16 +70,18 @@
 #include "lib.h"
 
 #define FINAL_HEADROOM_KB	(4 * 1024L)
-#define BAND_KB			(24 * 1024L)	/* reclaimable, per node */
 #define WORKLOAD		(32 * MIB)
 #define INTERLEAVE_BYTES	(24 * MIB)
 #define NR_DIRS			200
 #define FILES_PER_DIR		100
 /* Least a control node must take of a kernel workload to count. */
 #define CONTROL_MIN_KB		1024L
-#define BOOST_FACTOR		"/proc/sys/vm/watermark_boost_factor"
-/* The private half's low watermarks, 10% of a zone above min. */
-#define PRIVATE_SCALE_FACTOR	"1000"
+#define VM_SYSCTL		"/proc/sys/vm/"
+#define BOOST_FACTOR		VM_SYSCTL "watermark_boost_factor"
+/* Per-cpu free lists at their minimum, 4 batches. */
+#define PCP_FRACTION		"1048576"
+/* Low watermarks a tenth of a zone above min, for both halves. */
+#define SCALE_FACTOR		"1000"
 
 /* The node a test watches, and the ordinary nodes around it. */
 struct target {
@@ -101,6 +105,7 @@ FIXTURE(isolation) {
 	bool active;		/* a half is set up */
 	char boost[16];		/* vm.watermark_boost_factor to restore */
 	char scale[16];		/* vm.watermark_scale_factor to restore */
+	char pcp_fraction[16];	/* vm.percpu_pagelist_high_fraction */
 };
 
 static const char *range_name(bool control)
@@ -152,8 +157,8 @@ static int target_setup(const char *range, bool control, struct pnt_config *cfg,
 static void isolation_begin(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(isolation) *self, bool control)
 {
-	unsigned long cpus, dram;
-	long dentries, band, headroom, total = 0;
+	long headroom, total = 0;
+	unsigned long dram;
 	int n;
 
 	memset(&self->t, 0, sizeof(self->t));
@@ -162,41 +167,22 @@ static void isolation_begin(struct __test_metadata *_metadata,
 	self->mnt[0] = '\0';
 	self->control = control;
 	self->active = true;
-	ASSERT_EQ(0, write_text(WMARK_SCALE, control ? self->scale :
-				PRIVATE_SCALE_FACTOR));
+	ASSERT_EQ(0, write_text(WMARK_SCALE, SCALE_FACTOR));
 	ASSERT_EQ(0, target_setup(range_name(control), control, &self->cfg,
 				  &self->t));
 	dram = self->t.dram;
-	cpus = self->t.cpus;
-	band = control ? BAND_KB : 0;
+	/* One CPU of the local node from here on (per-cpu lists, above). */
+	ASSERT_EQ(0, pin_to_node(self->t.local));
+	ASSERT_EQ(0, pin_to_this_cpu());
 
-	/*
-	 * Anonymous memory first, the local node last (the others' page
-	 * tables come from it). A node without CPUs (a control range that
-	 * could not be removed) gets no dentries: fill it all with anon.
-	 */
+	/* The local node last: the others' page tables come from it. */
 	for (n = 0; n < (int)MASK_BITS; n++) {
 		if (!(dram & (1UL << n)) || n == self->t.local)
 			continue;
-		ASSERT_EQ(0, pressure_fill(&self->fill[n], n, cpus & (1UL << n) ?
-					   FINAL_HEADROOM_KB + band :
-					   FINAL_HEADROOM_KB));
+		ASSERT_EQ(0, pressure_fill(&self->fill[n], n, FINAL_HEADROOM_KB));
 	}
 	ASSERT_EQ(0, pressure_fill(&self->fill[self->t.local], self->t.local,
-				   FINAL_HEADROOM_KB + band));
-	/* Then the control's reclaimable band, on each node's own CPUs. */
-	for (n = 0; control && n < (int)MASK_BITS; n++) {
-		if (!(dram & cpus & (1UL << n)) || n == self->t.local)
-			continue;
-		dentries = dentry_fill(n, FINAL_HEADROOM_KB);
-		ASSERT_LE(0, dentries);
-		TH_LOG("node %d: %ld dentries", n, dentries);
-	}
-	if (control) {
-		dentries = dentry_fill(self->t.local, FINAL_HEADROOM_KB);
-		ASSERT_LE(0, dentries);
-		TH_LOG("node %d: %ld dentries", self->t.local, dentries);
-	}
+				   FINAL_HEADROOM_KB));
 	/*
 	 * The workload must find DRAM full. Memory can come back after the
 	 * fill measured it (KASAN's quarantine, returned to the allocator
@@ -259,6 +245,7 @@ FIXTURE_SETUP(isolation)
 	self->active = false;
 	self->boost[0] = '\0';
 	self->scale[0] = '\0';
+	self->pcp_fraction[0] = '\0';
 	if (!pnt_driver_loaded())
 		SKIP(return, "private_node_test.ko is not loaded");
 	ASSERT_EQ(0, pnt_config(&self->cfg));
@@ -267,6 +254,10 @@ FIXTURE_SETUP(isolation)
 	ASSERT_LE(0, read_text(BOOST_FACTOR, self->boost, sizeof(self->boost)));
 	ASSERT_EQ(0, write_text(BOOST_FACTOR, "0"));
 	ASSERT_LE(0, read_text(WMARK_SCALE, self->scale, sizeof(self->scale)));
+	ASSERT_LE(0, read_text(VM_SYSCTL "percpu_pagelist_high_fraction",
+			       self->pcp_fraction, sizeof(self->pcp_fraction)));
+	ASSERT_EQ(0, write_text(VM_SYSCTL "percpu_pagelist_high_fraction",
+				PCP_FRACTION));
 }
 
 FIXTURE_TEARDOWN(isolation)
@@ -277,6 +268,9 @@ FIXTURE_TEARDOWN(isolation)
 		write_text(BOOST_FACTOR, self->boost);
 	if (self->scale[0])
 		write_text(WMARK_SCALE, self->scale);
+	if (self->pcp_fraction[0])
+		write_text(VM_SYSCTL "percpu_pagelist_high_fraction",
+			   self->pcp_fraction);
 }
 
 /* A workload that judges the target itself (check_target()). */
@@ -307,6 +301,11 @@ static void check_target(struct __test_metadata *_metadata,
 	long free;
 	int n;
 
+	/* For the log: where each node ended against its low watermark. */
+	for (n = 0; n < (int)MASK_BITS; n++)
+		if ((self->t.dram | 1UL << self->t.nid) & (1UL << n))
+			TH_LOG("node %d: %ld kB headroom, MemFree %ld kB after the workload",
+			       n, node_headroom_kb(n), node_meminfo_kb(n, "MemFree"));
 	if (self->control) {
 		free = node_free_settled_kb(self->t.nid, -1);
 		TH_LOG("control node %d: %ld kB taken, %ld workload pages on it",
@@ -318,11 +317,6 @@ static void check_target(struct __test_metadata *_metadata,
 		}
 		return;
 	}
-	/* For the log: how far below its low watermark each node ended. */
-	for (n = 0; n < (int)MASK_BITS; n++)
-		if (self->t.dram & (1UL << n))
-			TH_LOG("node %d: %ld kB headroom after the workload", n,
-			       node_headroom_kb(n));
 	free = node_free_settled_kb(self->t.nid, self->t.base_free);
 	EXPECT_EQ(self->t.base_total, node_meminfo_kb(self->t.nid, "MemTotal"));
 	EXPECT_EQ(self->t.base_free, free);
@@ -555,10 +549,7 @@ TEST_F_TIMEOUT(isolation, interleave_all, 1800)
  * No compaction may put the holes together again: vm.extfrag_threshold =
  * 1000 makes every huge page allocation that fails for fragmentation skip
  * it, and vm.compaction_proactiveness = 0 stops kcompactd's. The per-cpu
- * free lists must not hide free memory from the fill: auto-tuned, they
- * grow to an eighth of a node per CPU (90 MiB here), pages a fill
- * cannot see in MemFree; vm.percpu_pagelist_high_fraction = PCP_FRACTION
- * caps them at their minimum (4 batches). Then:
+ * free lists are capped as in the isolation fixture. Then:
  *   control  the workload's THP faults fail locally and the retry finds
  *            huge pages on the control node: most of the workload is
  *            there, in THPs;
@@ -571,8 +562,6 @@ TEST_F_TIMEOUT(isolation, interleave_all, 1800)
 #define THP_HOLES_KB		(64 * 1024L)
 #define THP_DRAIN_MAX		(256 * MIB)
 #define THP_WORKLOAD		(32 * MIB)
-#define VM_SYSCTL		"/proc/sys/vm/"
-#define PCP_FRACTION		"1048576"
 
 /* A node's base pages (some freed again) and the THPs drained from it. */
 struct frag {

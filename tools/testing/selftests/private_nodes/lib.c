@@ -771,37 +771,6 @@ void pressure_release(struct pressure *p)
 	p->len = p->used = 0;
 }
 
-long dentry_fill(int nid, long headroom_kb)
-{
-	static unsigned long seq;
-	char path[64];
-	struct stat st;
-	long made = 0, h;
-	int i, ret;
-
-	ret = pin_to_node(nid);
-	if (ret)
-		return ret;
-	for (;;) {
-		h = node_headroom_kb(nid);
-		if (h < 0)
-			return h;
-		if (h <= headroom_kb)
-			return made;
-		/* 2 GiB worth of dentries: they are not landing on @nid. */
-		if (made >= 8L * 1024 * 1024)
-			return -ENOSPC;
-		/* About 256 KiB of dentries between two looks. */
-		for (i = 0; i < 1024; i++) {
-			snprintf(path, sizeof(path), "/sys/kernel/pnt-%d-%lu",
-				 (int)getpid(), seq++);
-			if (!stat(path, &st))
-				return -EEXIST;
-		}
-		made += 1024;
-	}
-}
-
 void drop_slab_caches(void)
 {
 	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
@@ -809,7 +778,7 @@ void drop_slab_caches(void)
 	if (fd < 0)
 		return;
 	if (write(fd, "2", 1) != 1) {
-		/* Nothing to do: the dentries go under pressure anyway. */
+		/* Nothing to do: the slab goes under pressure anyway. */
 	}
 	close(fd);
 }

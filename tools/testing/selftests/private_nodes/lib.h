@@ -248,15 +248,7 @@ int pressure_topup(struct pressure *p, int nid, long headroom_kb);
 void pressure_release(struct pressure *p);
 
 /*
- * Fill @nid with reclaimable kernel memory until its headroom is at most
- * @headroom_kb: negative dentries, from looking up missing names in sysfs
- * (kernfs keeps negative dentries, the dcache shrinker frees them under
- * pressure). Runs on the CPUs of @nid so that the slab pages come from
- * it, and leaves the task there. Returns the number of dentries made.
- */
-long dentry_fill(int nid, long headroom_kb);
-/*
- * Free reclaimable slab (those dentries) through vm.drop_caches, where
+ * Free reclaimable slab (dentries, inodes) through vm.drop_caches, where
  * /proc/sys exists; otherwise they stay until memory pressure frees them.
  */
 void drop_slab_caches(void);
