@@ -31,7 +31,7 @@ export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=lab KBUILD_BUILD_HO
 configure() {
 	local tree=$1 build=$2 variant=$3 frags="guest numa cxl" off=""
 	case $variant in
-	lab) frags="guest numa cxl mm-tests debug" ;;
+	lab) frags="guest numa cxl mm-tests cram debug" ;;
 	numa-off) off=NUMA ;;
 	hotplug-off) off=MEMORY_HOTPLUG ;;
 	cpusets-off) off=CPUSETS ;;

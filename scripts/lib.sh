@@ -13,7 +13,7 @@ LAB_TREE=${LAB_TREE:-$LAB_CACHE/linux}
 LAB_BUILD=${LAB_BUILD:-$LAB_CACHE/build}
 LAB_OUT=${LAB_OUT:-$LAB_ROOT/out}
 # The config fragments (configs/NAME.config) of the test kernel.
-LAB_FRAGMENTS=${LAB_FRAGMENTS:-guest numa cxl mm-tests debug}
+LAB_FRAGMENTS=${LAB_FRAGMENTS:-guest numa cxl mm-tests cram debug}
 BASE_TAG=v7.3-base
 
 die() { echo "error: $*" >&2; exit 1; }

@@ -137,17 +137,6 @@ FIXTURE_TEARDOWN(demote)
 	EXPECT_EQ(0, pnt_private_with_ops(0));
 }
 
-/* Proactive reclaim of anonymous memory on @nid: 0, or -EAGAIN if short. */
-static int node_reclaim_anon(int nid, size_t bytes)
-{
-	char path[128], req[64];
-
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/reclaim",
-		 nid);
-	snprintf(req, sizeof(req), "%zu swappiness=max", bytes);
-	return write_text(path, req);
-}
-
 /* Pages of the workload whose first word is not what was written. */
 static long corrupt_pages(const char *p, long pages)
 {

@@ -771,6 +771,16 @@ void pressure_release(struct pressure *p)
 	p->len = p->used = 0;
 }
 
+int node_reclaim_anon(int nid, size_t bytes)
+{
+	char path[128], req[64];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/reclaim",
+		 nid);
+	snprintf(req, sizeof(req), "%zu swappiness=max", bytes);
+	return write_text(path, req);
+}
+
 void drop_slab_caches(void)
 {
 	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);

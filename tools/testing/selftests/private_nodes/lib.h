@@ -248,6 +248,11 @@ int pressure_topup(struct pressure *p, int nid, long headroom_kb);
 void pressure_release(struct pressure *p);
 
 /*
+ * Proactive reclaim of @bytes of anonymous memory on @nid (its sysfs
+ * reclaim file, swappiness=max): 0, or -EAGAIN if it fell short.
+ */
+int node_reclaim_anon(int nid, size_t bytes);
+/*
  * Free reclaimable slab (dentries, inodes) through vm.drop_caches, where
  * /proc/sys exists; otherwise they stay until memory pressure frees them.
  */

@@ -13,6 +13,10 @@
  */
 #include <kunit/test.h>
 #include <linux/cpuset.h>
+#ifdef CONFIG_CRAM
+#include <linux/cram.h>
+#include <linux/memory-tiers.h>
+#endif
 #include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/kthread.h>
@@ -1388,6 +1392,69 @@ static void reclaim_boost_needs_owner_flag_and_memory(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, remove_private(&owner_a), 0);
 }
 
+#ifdef CONFIG_CRAM
+static const struct cram_device_ops cram_dev_ops;
+
+/*
+ * CRAM takes a private node from its owner only: not an ordinary node, not
+ * another owner's, not twice, and not with ops installed; it lets go only
+ * once the node's memory is gone, and only for the same owner.
+ */
+static void cram_register_rules(struct kunit *test)
+{
+	struct memory_dev_type *mt;
+	LIST_HEAD(types);
+
+	require_range(test);
+	KUNIT_EXPECT_EQ(test, cram_register_private_node(dram_nid(), &owner_a,
+							 &cram_dev_ops, NULL),
+			-EINVAL);
+	/*
+	 * A tier below DRAM, as a driver gives it: a node that joins the
+	 * tiers without a type keeps DRAM's for good, and the selftests
+	 * after this need the node below DRAM.
+	 */
+	mt = mt_find_alloc_memory_type(5 * MEMTIER_ADISTANCE_DRAM, &types);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(mt));
+	init_node_memory_type(private_nid, mt);
+	KUNIT_ASSERT_EQ(test, add_private(&owner_a, private_nid,
+					  MMOP_ONLINE_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, cram_register_private_node(private_nid, &owner_b,
+							 &cram_dev_ops, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, cram_register_private_node(private_nid, &owner_a,
+							 NULL, NULL), -EINVAL);
+	/* The control: the owner's own node is taken, and opted in. */
+	KUNIT_EXPECT_EQ(test, cram_register_private_node(private_nid, &owner_a,
+							 &cram_dev_ops, NULL), 0);
+	KUNIT_EXPECT_TRUE(test, node_private_allows(private_nid,
+						    NP_OPS_DEMOTION));
+	KUNIT_EXPECT_TRUE(test, node_private_allows(private_nid,
+						    NP_OPS_PROTECT_WRITE));
+	KUNIT_EXPECT_FALSE(test, node_private_allows(private_nid,
+						     NP_OPS_MEMPOLICY));
+	KUNIT_EXPECT_EQ(test, cram_register_private_node(private_nid, &owner_a,
+							 &cram_dev_ops, NULL),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, node_private_set_ops(private_nid, &ops_a), -EBUSY);
+	/* Not while the node has memory, nor for another owner. */
+	KUNIT_EXPECT_EQ(test, cram_unregister_private_node(private_nid,
+							   &owner_a), -EBUSY);
+	KUNIT_EXPECT_EQ(test, cram_unregister_private_node(private_nid,
+							   &owner_b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, remove_range(private_base, private_size), 0);
+	KUNIT_EXPECT_EQ(test, cram_unregister_private_node(private_nid,
+							   &owner_a), 0);
+	KUNIT_EXPECT_FALSE(test, node_private_allows(private_nid,
+						     NP_OPS_DEMOTION));
+	KUNIT_EXPECT_EQ(test, cram_unregister_private_node(private_nid,
+							   &owner_a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, node_private_unregister(private_nid, &owner_a), 0);
+	clear_node_memory_type(private_nid, mt);
+	mt_put_memory_types(&types);
+}
+#endif
+
 static struct kunit_case ops_cases[] = {
 	KUNIT_CASE(ops_need_an_owner),
 	KUNIT_CASE(ops_rejects_bad_arguments),
@@ -1396,6 +1463,9 @@ static struct kunit_case ops_cases[] = {
 	KUNIT_CASE(clear_ops_waits_for_migrate_to),
 	KUNIT_CASE(predicate_on_each_kind_of_folio),
 	KUNIT_CASE(reclaim_boost_needs_owner_flag_and_memory),
+#ifdef CONFIG_CRAM
+	KUNIT_CASE(cram_register_rules),
+#endif
 	{}
 };
 

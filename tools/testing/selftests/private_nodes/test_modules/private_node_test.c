@@ -71,18 +71,35 @@
  *                     "mf_hard N\nmf_soft N\n" (memory_failure calls for
  *                     hardware errors and for soft offline); write
  *                     anything to reset them
+ *   cram              the emulated compressed device, while the private
+ *                     node is a CRAM tier: "active N\ncapacity_bytes N\n
+ *                     fill_bytes N\npeak_bytes N\nlogical_pages N\n
+ *                     ratio_x100 N\noverfilled N\nscrubbed N\n
+ *                     scrub_refused N\ndirty_free N\n" (physical bytes
+ *                     stored now and at most, pages holding data, their
+ *                     bytes per stored byte, arrivals that went past the
+ *                     capacity, pages the device scrubbed and refused to,
+ *                     free pages of the node found not zero by the last
+ *                     "check_free", which the file takes)
  *
  * The NP_OPS_* services the owner opts into are the module parameter
  * np_ops, read when the private range is added; np_ops_supported shows
  * the flags this kernel knows. adistance, read then too, gives the node a
  * memory type of that abstract distance (a slower tier than DRAM, for
  * NP_OPS_DEMOTION); foreign_adistance does the same for the foreign
- * range's node, an ordinary lower tier. With refuse_demotion set, migrate_to
+ * range's node, an ordinary lower tier, and control_adistance for the
+ * control node. With refuse_demotion set, migrate_to
  * refuses every demotion, as the owner of a full device would.
  * reclaim_may_swap and reclaim_managed_wmarks are what reclaim_policy
  * answers (NP_OPS_RECLAIM), read at each call. mf_callback (read when the
  * private range is added) installs the memory_failure callback, which
  * answers mf_soft_answer for soft offline.
+ *
+ * With cram set (read when the private range is added, in kernels with
+ * CONFIG_CRAM: cram_supported), the owner sets no np_ops and gives the
+ * node to CRAM instead (cram_register_private_node()), as the driver of a
+ * compressed memory device: see "The emulated compressed device" below
+ * for what it measures, and the cram_* parameters.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -97,8 +114,16 @@
 #include <linux/node_private.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
+#include <linux/lz4.h>
+#include <linux/vmalloc.h>
 
 #include "private_node_test.h"
+
+/* The emulated compressed device needs CRAM, and LZ4 to measure. */
+#ifdef CONFIG_CRAM
+#include <linux/cram.h>
+#endif
+#define PNT_CRAM (IS_ENABLED(CONFIG_CRAM) && IS_ENABLED(CONFIG_LZ4_COMPRESS))
 
 static int private_nid = NUMA_NO_NODE;
 module_param(private_nid, int, 0444);
@@ -133,6 +158,9 @@ MODULE_PARM_DESC(np_ops_supported, "NP_OPS_* flags this kernel knows");
 static int adistance;
 module_param(adistance, int, 0644);
 MODULE_PARM_DESC(adistance, "abstract distance of the private node's memory type (0: none), read when the private range is added");
+static int control_adistance;
+module_param(control_adistance, int, 0644);
+MODULE_PARM_DESC(control_adistance, "abstract distance of the control node's memory type (0: DRAM's), read when the control range is added");
 static int foreign_adistance;
 module_param(foreign_adistance, int, 0644);
 MODULE_PARM_DESC(foreign_adistance, "abstract distance of the foreign range's node's memory type (0: DRAM's), read when the range is added");
@@ -152,6 +180,44 @@ MODULE_PARM_DESC(mf_callback, "install the memory_failure callback, read when th
 static int mf_soft_answer;
 module_param(mf_soft_answer, int, 0644);
 MODULE_PARM_DESC(mf_soft_answer, "what memory_failure answers for soft offline: 0 or a negative errno");
+static bool cram;
+module_param(cram, bool, 0644);
+MODULE_PARM_DESC(cram, "make the private node a CRAM tier of an emulated compressed device instead of setting np_ops, read when the private range is added");
+static bool cram_supported = PNT_CRAM;
+module_param(cram_supported, bool, 0444);
+MODULE_PARM_DESC(cram_supported, "the kernel has CRAM (CONFIG_CRAM), and LZ4 for the emulated device");
+static unsigned long cram_capacity_kb;
+module_param(cram_capacity_kb, ulong, 0644);
+MODULE_PARM_DESC(cram_capacity_kb, "physical capacity of the emulated device (0: a quarter of the range), read when the private range is added");
+static void cram_pressure_refresh(void);
+
+/* A new threshold applies at once, as a device's new setting would. */
+static int cram_level_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_uint(val, kp);
+
+	if (!ret)
+		cram_pressure_refresh();
+	return ret;
+}
+
+static const struct kernel_param_ops cram_level_ops = {
+	.set = cram_level_set,
+	.get = param_get_uint,
+};
+
+static unsigned int cram_low = 500;
+module_param_cb(cram_low, &cram_level_ops, &cram_low, 0644);
+MODULE_PARM_DESC(cram_low, "fill, in permille of the capacity, where the pressure starts to rise");
+static unsigned int cram_high = 900;
+module_param_cb(cram_high, &cram_level_ops, &cram_high, 0644);
+MODULE_PARM_DESC(cram_high, "fill, in permille of the capacity, of full pressure");
+static bool cram_scrub_fails;
+module_param(cram_scrub_fails, bool, 0644);
+MODULE_PARM_DESC(cram_scrub_fails, "the emulated device cannot scrub: CRAM clears freed pages with the CPU");
+static bool cram_scrub_lies;
+module_param(cram_scrub_lies, bool, 0644);
+MODULE_PARM_DESC(cram_scrub_lies, "the emulated device says it scrubbed freed pages but leaves them as they are (a test's control)");
 
 /* A PMD's worth of base pages, for THP-sized private folios. */
 #define PNT_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
@@ -328,6 +394,9 @@ static struct node_private_ops pnt_ops = {
 };
 
 static bool private_online, control_online, second_online, foreign_online;
+static bool private_cram;	/* the private node is a CRAM tier */
+static int pnt_cram_start(void);
+static int pnt_cram_stop(void);
 static struct node_private pnt_second_owner;
 static struct dentry *pnt_dir;
 
@@ -452,6 +521,7 @@ static void private_clear_memtype(void)
 
 static int private_add(void)
 {
+	bool use_cram = READ_ONCE(cram);
 	int ret;
 
 	if (private_online)
@@ -469,7 +539,8 @@ static int private_add(void)
 						MHP_NONE, MMOP_ONLINE_KERNEL,
 						&pnt_owner);
 	if (!ret) {
-		ret = node_private_set_ops(private_nid, &pnt_ops);
+		ret = use_cram ? pnt_cram_start() :
+				 node_private_set_ops(private_nid, &pnt_ops);
 		if (ret) {
 			WARN_ON(offline_and_remove_private_memory(private_nid,
 								  private_base,
@@ -484,6 +555,7 @@ static int private_add(void)
 	 */
 	if (!ret || ret == -ENOTEMPTY) {
 		private_online = true;
+		private_cram = use_cram && !ret;
 		__module_get(THIS_MODULE);
 	} else {
 		private_clear_memtype();
@@ -500,6 +572,11 @@ static int private_remove(void)
 	drain_release();
 	ret = offline_and_remove_private_memory(private_nid, private_base,
 						private_size);
+	/* CRAM's callbacks saw the folios leave; now it lets go. */
+	if (!ret && private_cram) {
+		ret = pnt_cram_stop();
+		private_cram = ret != 0;
+	}
 	if (!ret)
 		ret = node_private_unregister(private_nid, &pnt_owner);
 	if (!ret) {
@@ -564,7 +641,8 @@ static int control_add(void)
 		return -EOPNOTSUPP;
 	}
 	return ordinary_add(control_nid, control_base, control_size,
-			    &control_online, 0, &pnt_control_memtype);
+			    &control_online, READ_ONCE(control_adistance),
+			    &pnt_control_memtype);
 }
 
 static int control_remove(void)
@@ -868,6 +946,316 @@ static const struct file_operations range_fops = {
 	.llseek = default_llseek,
 };
 
+#if PNT_CRAM
+/*
+ * The emulated compressed device (module parameter cram): the private
+ * node's DRAM plays a device that stores each page compressed, with the
+ * kernel's LZ4, in cram_capacity_kb of physical memory. It follows what
+ * its memory holds as a real device would see the writes: a folio that
+ * arrives (CRAM's folio_migrate) stores the compressed size of each of
+ * its pages, a page CRAM scrubs stores nothing. A departing folio's pages
+ * keep their data until they are scrubbed. The fill sets the pressure,
+ * 0 up to cram_low permille of the capacity, CRAM_PRESSURE_MAX from
+ * cram_high on, linear between.
+ */
+#define CRAM_SECTOR	64	/* the device stores whole sectors */
+
+static u16 *cram_sizes;			/* bytes stored, per page of the range */
+static void * __percpu *cram_lz4_wrk;	/* LZ4 workspace and output, per CPU */
+static unsigned long cram_capacity;	/* bytes, while the node is CRAM */
+static atomic_long_t cram_fill, cram_peak, cram_logical;
+static atomic_long_t cram_overfilled, cram_scrubbed, cram_scrub_refused;
+static atomic_long_t cram_dirty_free;	/* found by the last "check_free" */
+static atomic_long_t cram_free_checked;	/* and the free pages it looked at */
+
+/* Bytes the device needs for @page. Process context, preemption off. */
+static unsigned int cram_stored_size(struct page *page, void *wrk)
+{
+	void *src = kmap_local_page(page);
+	unsigned int size = 0;
+	int n;
+
+	if (memchr_inv(src, 0, PAGE_SIZE)) {
+		n = LZ4_compress_default(src, wrk + LZ4_MEM_COMPRESS, PAGE_SIZE,
+					 LZ4_compressBound(PAGE_SIZE), wrk);
+		size = n > 0 && n < PAGE_SIZE ? ALIGN(n, CRAM_SECTOR) : PAGE_SIZE;
+	}
+	kunmap_local(src);
+	return size;
+}
+
+static void cram_pressure_update(long fill)
+{
+	unsigned long low = cram_capacity / 1000 * READ_ONCE(cram_low);
+	unsigned long high = cram_capacity / 1000 * READ_ONCE(cram_high);
+	unsigned int p;
+
+	if (fill >= (long)high)
+		p = CRAM_PRESSURE_MAX;
+	else if (fill <= (long)low)
+		p = 0;
+	else
+		p = (fill - low) * CRAM_PRESSURE_MAX / (high - low);
+	cram_set_pressure(private_nid, p);
+}
+
+static void cram_pressure_refresh(void)
+{
+	if (cram_capacity)
+		cram_pressure_update(atomic_long_read(&cram_fill));
+}
+
+static void cram_store(unsigned long idx, unsigned int size)
+{
+	long fill, peak;
+	unsigned int old = cram_sizes[idx];
+
+	cram_sizes[idx] = size;
+	if (!old != !size)
+		atomic_long_add(size ? 1 : -1, &cram_logical);
+	fill = atomic_long_add_return((long)size - old, &cram_fill);
+	peak = atomic_long_read(&cram_peak);
+	while (fill > peak && !atomic_long_try_cmpxchg(&cram_peak, &peak, fill))
+		;
+	if (fill > (long)cram_capacity && size > old)
+		atomic_long_inc(&cram_overfilled);
+	cram_pressure_update(fill);
+}
+
+static unsigned long cram_index(struct page *page)
+{
+	return page_to_pfn(page) - PHYS_PFN(private_base);
+}
+
+static void pnt_cram_folio_migrate(void *data, struct folio *src,
+				   struct folio *dst)
+{
+	long i, nr = folio_nr_pages(dst);
+	void *wrk;
+
+	if (folio_nid(dst) != private_nid)
+		return;
+	wrk = *get_cpu_ptr(cram_lz4_wrk);
+	for (i = 0; i < nr; i++)
+		cram_store(cram_index(folio_page(dst, i)),
+			   cram_stored_size(folio_page(dst, i), wrk));
+	put_cpu_ptr(cram_lz4_wrk);
+}
+
+/* The device's zeroing command, or its failure (cram_scrub_fails). */
+static int pnt_cram_scrub(void *data, struct page *page, unsigned long nr)
+{
+	unsigned long i;
+
+	/* Either way the pages are zero once CRAM is done: nothing stored. */
+	for (i = 0; i < nr; i++)
+		cram_store(cram_index(page + i), 0);
+	if (READ_ONCE(cram_scrub_fails)) {
+		atomic_long_add(nr, &cram_scrub_refused);
+		return -EBUSY;
+	}
+	for (i = 0; i < nr && !READ_ONCE(cram_scrub_lies); i++)
+		clear_highpage(page + i);
+	atomic_long_add(nr, &cram_scrubbed);
+	return 0;
+}
+
+static const struct cram_device_ops pnt_cram_ops = {
+	.scrub = pnt_cram_scrub,
+	.folio_migrate = pnt_cram_folio_migrate,
+};
+
+/*
+ * Take every free page of the node for a moment, as the owner: count those
+ * that are not zero (CRAM scrubs every page its folios free). With @clear,
+ * clear them too, as a device starts out sanitized.
+ */
+static long cram_walk_free(bool clear)
+{
+	/*
+	 * Each migratetype: a per-cpu list holds freed pages of one type,
+	 * and an allocation only takes from the list of its own.
+	 */
+	static const gfp_t types[] = { __GFP_MOVABLE, 0, __GFP_RECLAIMABLE };
+	struct page *page, *next;
+	LIST_HEAD(pages);
+	long dirty = 0;
+	void *p;
+	int i;
+
+	/* Below the watermarks too: every free page. */
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		while ((page = alloc_pages_node(private_nid, GFP_NOWAIT |
+						__GFP_MEMALLOC | GFP_PRIVATE |
+						__GFP_NOWARN | types[i], 0))) {
+			p = kmap_local_page(page);
+			if (memchr_inv(p, 0, PAGE_SIZE)) {
+				dirty++;
+				if (clear)
+					clear_page(p);
+			}
+			kunmap_local(p);
+			list_add(&page->lru, &pages);
+			atomic_long_inc(&cram_free_checked);
+			cond_resched();
+		}
+	}
+	list_for_each_entry_safe(page, next, &pages, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	return dirty;
+}
+
+static void cram_free_buffers(void)
+{
+	int cpu;
+
+	if (cram_lz4_wrk) {
+		for_each_possible_cpu(cpu)
+			kvfree(*per_cpu_ptr(cram_lz4_wrk, cpu));
+		free_percpu(cram_lz4_wrk);
+	}
+	cram_lz4_wrk = NULL;
+	vfree(cram_sizes);
+	cram_sizes = NULL;
+}
+
+static int cram_alloc_buffers(void)
+{
+	size_t len = LZ4_MEM_COMPRESS + LZ4_compressBound(PAGE_SIZE);
+	int cpu;
+
+	cram_sizes = vzalloc(array_size(PHYS_PFN(private_size),
+					sizeof(*cram_sizes)));
+	cram_lz4_wrk = alloc_percpu(void *);
+	if (!cram_sizes || !cram_lz4_wrk)
+		goto fail;
+	for_each_possible_cpu(cpu) {
+		*per_cpu_ptr(cram_lz4_wrk, cpu) = kvmalloc(len, GFP_KERNEL);
+		if (!*per_cpu_ptr(cram_lz4_wrk, cpu))
+			goto fail;
+	}
+	return 0;
+fail:
+	cram_free_buffers();
+	return -ENOMEM;
+}
+
+/* The range is online with no ops: make it a CRAM tier. */
+static int pnt_cram_start(void)
+{
+	int ret = cram_alloc_buffers();
+
+	if (ret)
+		return ret;
+	cram_capacity = READ_ONCE(cram_capacity_kb) * 1024UL;
+	if (!cram_capacity)
+		cram_capacity = private_size / 4;
+	atomic_long_set(&cram_fill, 0);
+	atomic_long_set(&cram_peak, 0);
+	atomic_long_set(&cram_logical, 0);
+	atomic_long_set(&cram_overfilled, 0);
+	atomic_long_set(&cram_scrubbed, 0);
+	atomic_long_set(&cram_scrub_refused, 0);
+	atomic_long_set(&cram_dirty_free, 0);
+	/* Earlier tests left data in this DRAM: a device starts empty. */
+	cram_walk_free(true);
+	ret = cram_register_private_node(private_nid, &pnt_owner,
+					 &pnt_cram_ops, NULL);
+	if (ret)
+		cram_free_buffers();
+	return ret;
+}
+
+/* The range has been removed: CRAM lets go of the node. */
+static int pnt_cram_stop(void)
+{
+	int ret = cram_unregister_private_node(private_nid, &pnt_owner);
+
+	if (!ret) {
+		cram_capacity = 0;
+		cram_free_buffers();
+	}
+	return ret;
+}
+
+static int cram_show(struct seq_file *m, void *v)
+{
+	long fill = atomic_long_read(&cram_fill);
+	long logical = atomic_long_read(&cram_logical);
+
+	mutex_lock(&pnt_lock);
+	seq_printf(m, "active %d\n", cram_sizes != NULL);
+	seq_printf(m, "capacity_bytes %lu\n", cram_capacity);
+	seq_printf(m, "fill_bytes %ld\n", fill);
+	seq_printf(m, "peak_bytes %ld\n", atomic_long_read(&cram_peak));
+	seq_printf(m, "logical_pages %ld\n", logical);
+	/* Logical bytes per physical byte, in hundredths. */
+	seq_printf(m, "ratio_x100 %ld\n",
+		   fill ? logical * (long)PAGE_SIZE * 100 / fill : 0);
+	seq_printf(m, "overfilled %ld\n", atomic_long_read(&cram_overfilled));
+	seq_printf(m, "scrubbed %ld\n", atomic_long_read(&cram_scrubbed));
+	seq_printf(m, "scrub_refused %ld\n",
+		   atomic_long_read(&cram_scrub_refused));
+	seq_printf(m, "dirty_free %ld\n", atomic_long_read(&cram_dirty_free));
+	seq_printf(m, "free_checked %ld\n", atomic_long_read(&cram_free_checked));
+	mutex_unlock(&pnt_lock);
+	return 0;
+}
+
+static int cram_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, cram_show, NULL);
+}
+
+/* "check_free": count the node's free pages that are not zero. */
+static ssize_t cram_write(struct file *file, const char __user *ubuf,
+			  size_t len, loff_t *ppos)
+{
+	char cmd[16];
+	int ret;
+
+	ret = read_cmd(ubuf, len, cmd, sizeof(cmd));
+	if (ret)
+		return ret;
+	mutex_lock(&pnt_lock);
+	if (strcmp(cmd, "check_free"))
+		ret = -EINVAL;
+	else if (!private_online)
+		ret = -ENODEV;
+	else {
+		atomic_long_set(&cram_free_checked, 0);
+		atomic_long_set(&cram_dirty_free, cram_walk_free(false));
+	}
+	mutex_unlock(&pnt_lock);
+	return ret ? ret : len;
+}
+
+static const struct file_operations cram_fops = {
+	.owner = THIS_MODULE,
+	.open = cram_open,
+	.read = seq_read,
+	.write = cram_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+#else
+static void cram_pressure_refresh(void)
+{
+}
+
+static int pnt_cram_start(void)
+{
+	return -EOPNOTSUPP;
+}
+
+static int pnt_cram_stop(void)
+{
+	return 0;
+}
+#endif /* PNT_CRAM */
+
 static vm_fault_t pnt_fault(struct vm_fault *vmf)
 {
 	struct page *page;
@@ -1056,6 +1444,9 @@ static int __init pnt_init(void)
 	debugfs_create_file("counters", 0600, pnt_dir, NULL, &counters_fops);
 	debugfs_create_file("drain", 0600, pnt_dir, NULL, &drain_fops);
 	debugfs_create_file("boost", 0600, pnt_dir, NULL, &boost_fops);
+#if PNT_CRAM
+	debugfs_create_file("cram", 0600, pnt_dir, NULL, &cram_fops);
+#endif
 	if (control_nid != NUMA_NO_NODE && control_size)
 		debugfs_create_file("control", 0600, pnt_dir,
 				    (void *)&pnt_control, &range_fops);

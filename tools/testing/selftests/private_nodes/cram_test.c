@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CRAM: the private node as a compressed, demotion-only, write-protected
+ * tier (mm/cram.c), with the test driver playing the compressed device
+ * (its "cram" mode: the node's DRAM, a physical capacity smaller than the
+ * node, and the LZ4 size of each page stored; see private_node_test.c).
+ *
+ * Reclaim is proactive reclaim of one DRAM node (nodeN/reclaim, anonymous
+ * memory only), as in demotion_test. Each test case has its control: the
+ * same workload where CRAM is not the node's manager (an owner opted into
+ * plain demotion) or where the device has room, which must behave the
+ * other way.
+ */
+#include "../kselftest_harness.h"
+
+#include <errno.h>
+#include <numaif.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lib.h"
+
+/* include/linux/memory-tiers.h: DRAM is 576; a CXL-like tier below it. */
+#define ADISTANCE_SLOW	(5 * 576)
+#define PLAIN_DEMOTION	(NP_OPS_MIGRATION | NP_OPS_DEMOTION)
+#define WORKLOAD	(16 * MIB)
+#define RECLAIM_ROUNDS	8
+#define DEMOTION_ENABLED "/sys/kernel/mm/numa/demotion_enabled"
+#define MIN_SLAB	"/proc/sys/vm/min_slab_ratio"
+#define CRAM_DEVICE	"/sys/kernel/debug/private_node_test/cram"
+
+FIXTURE(cram) {
+	struct pnt_config cfg;
+	int private, dram;
+	char stats[128];	/* CRAM's debugfs stats of the node */
+	struct tunable demotion, min_slab;
+	bool swap;		/* the fixture turned zram swap on */
+	char *map;
+	size_t len;
+};
+
+/* Bring the private range up as a CRAM tier (@cram) or a plain owner. */
+static int private_up(bool cram, unsigned long flags)
+{
+	int ret = pnt_range_ensure("private", false);
+
+	if (!ret)
+		ret = pnt_param_write("cram", cram);
+	if (!ret)
+		ret = pnt_param_write("np_ops", cram ? 0 : flags);
+	return ret ? ret : pnt_range_write("private", "add");
+}
+
+static long cram_stat(FIXTURE_DATA(cram) *self, const char *name)
+{
+	return proc_value(self->stats, name);
+}
+
+static long device_stat(const char *name)
+{
+	return proc_value(CRAM_DEVICE, name);
+}
+
+FIXTURE_SETUP(cram)
+{
+	unsigned long mem, cpus;
+	long supported = 0;
+	char buf[8];
+
+	self->map = MAP_FAILED;
+	self->swap = false;
+	memset(&self->demotion, 0, sizeof(self->demotion));
+	memset(&self->min_slab, 0, sizeof(self->min_slab));
+	if (!pnt_driver_loaded())
+		SKIP(return, "private_node_test.ko is not loaded");
+	if (read_text("/sys/module/private_node_test/parameters/cram_supported",
+		      buf, sizeof(buf)) > 0)
+		supported = buf[0] == 'Y' || buf[0] == '1';
+	if (!supported)
+		SKIP(return, "the kernel has no CRAM (CONFIG_CRAM)");
+	ASSERT_EQ(0, pnt_config(&self->cfg));
+	self->private = self->cfg.private_nid;
+	snprintf(self->stats, sizeof(self->stats),
+		 "/sys/kernel/debug/cram/node%d/stats", self->private);
+	ASSERT_EQ(0, nodelist_mask("has_memory", &mem));
+	ASSERT_EQ(0, nodelist_mask("has_cpu", &cpus));
+	mem &= cpus & ~(1UL << self->private);
+	ASSERT_NE(0UL, mem);
+	self->dram = __builtin_ctzl(mem);
+	ASSERT_EQ(0, pnt_param_write("adistance", ADISTANCE_SLOW));
+	ASSERT_EQ(0, pnt_param_write("cram_scrub_fails", 0));
+	ASSERT_EQ(0, pnt_param_write("cram_capacity_kb", 0));
+	ASSERT_EQ(0, tunable_set(&self->demotion, DEMOTION_ENABLED, "1"));
+	ASSERT_EQ(0, tunable_set(&self->min_slab, MIN_SLAB, "0"));
+	ASSERT_EQ(0, pin_to_node(self->dram));
+}
+
+FIXTURE_TEARDOWN(cram)
+{
+	if (self->map != MAP_FAILED)
+		munmap(self->map, self->len);
+	if (self->swap)
+		zram_swap_remove();
+	tunable_restore(&self->demotion);
+	tunable_restore(&self->min_slab);
+	/* The other tests expect an owner that opted into nothing. */
+	pnt_param_write("cram_scrub_fails", 0);
+	pnt_param_write("cram_capacity_kb", 0);
+	pnt_param_write("adistance", 0);
+	EXPECT_EQ(0, private_up(false, 0));
+}
+
+/* @len bytes of base pages bound to the DRAM node, written by @fill. */
+static void workload_map(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(cram) *self, size_t len,
+			 void (*fill)(char *page, long i))
+{
+	unsigned long mask = 1UL << self->dram;
+	long i;
+
+	self->len = len;
+	self->map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	ASSERT_EQ(0, madvise(self->map, len, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, mbind(self->map, len, MPOL_BIND, &mask, MASK_MAXNODE, 0));
+	for (i = 0; i < (long)(len / psize()); i++)
+		fill(self->map + i * psize(), i);
+	ASSERT_EQ((long)(len / psize()),
+		  pages_on_node(self->map, len, self->dram));
+}
+
+static void workload_unmap(FIXTURE_DATA(cram) *self)
+{
+	if (self->map != MAP_FAILED)
+		munmap(self->map, self->len);
+	self->map = MAP_FAILED;
+}
+
+/* Compressible: one word of the page's index, the rest a fixed pattern. */
+static void fill_text(char *page, long i)
+{
+	static const char line[] = "private nodes: compressed memory tier ";
+	size_t off;
+
+	for (off = 0; off < psize(); off += sizeof(line) - 1)
+		memcpy(page + off, line, off + sizeof(line) - 1 <= psize() ?
+		       sizeof(line) - 1 : psize() - off);
+	*(long *)page = i;
+}
+
+/* Incompressible: xorshift64 from the page's index. */
+static void fill_random(char *page, long i)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+	size_t off;
+
+	for (off = 0; off < psize(); off += sizeof(x)) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(page + off, &x, sizeof(x));
+	}
+	*(long *)page = i;
+}
+
+/* Pages whose data differ from what @fill wrote. */
+static long corrupt_pages(const char *map, size_t len,
+			  void (*fill)(char *page, long i))
+{
+	char *want = malloc(psize());
+	long i, bad = 0;
+
+	if (!want)
+		return -ENOMEM;
+	for (i = 0; i < (long)(len / psize()); i++) {
+		fill(want, i);
+		if (memcmp(map + i * psize(), want, psize()))
+			bad++;
+	}
+	free(want);
+	return bad;
+}
+
+/* Proactive reclaim of the DRAM node until the workload has left it. */
+static void reclaim_workload(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(cram) *self, int rounds)
+{
+	int round, ret = 0;
+
+	for (round = 0; round < rounds; round++) {
+		ret = node_reclaim_anon(self->dram, self->len);
+		ASSERT_TRUE(ret == 0 || ret == -EAGAIN)
+			TH_LOG("node%d/reclaim: %d", self->dram, ret);
+		if (!pages_on_node(self->map, self->len, self->dram))
+			break;
+	}
+
+}
+
+/*
+ * Reclaim demotes the cold workload into CRAM; reading it back takes no
+ * fault; writing a page promotes exactly its folio, once, and the write
+ * lands. Control: an owner with plain demotion (no CRAM) takes the same
+ * pages and leaves them writable, so its writes take no fault and move
+ * nothing.
+ */
+TEST_F_TIMEOUT(cram, demoted_read_only_write_promotes, 600)
+{
+	long pages = WORKLOAD / psize(), on, faults, i, written = 0;
+	long demoted, promoted, retried;
+	int half;
+
+	for (half = 0; half < 2; half++) {
+		bool cram = half == 1;
+
+		ASSERT_EQ(0, private_up(cram, PLAIN_DEMOTION));
+		workload_map(_metadata, self, WORKLOAD, fill_text);
+		reclaim_workload(_metadata, self, RECLAIM_ROUNDS);
+		on = pages_on_node(self->map, WORKLOAD, self->private);
+		/* Reclaim ages the LRU first: not every page needs to go. */
+		ASSERT_LE(pages / 2, on);
+		faults = minor_faults();
+		EXPECT_EQ(0, corrupt_pages(self->map, WORKLOAD, fill_text));
+		faults = minor_faults() - faults;
+		TH_LOG("%s: %ld of %ld pages demoted; reading them took %ld faults",
+		       cram ? "CRAM" : "plain demotion", on, pages, faults);
+		EXPECT_EQ(0, faults);
+		demoted = cram ? cram_stat(self, "demoted") : 0;
+		promoted = cram ? cram_stat(self, "promoted") : 0;
+		retried = cram ? cram_stat(self, "promote_retried") : 0;
+		EXPECT_LE(cram ? on : 0, demoted);
+		/* Write every fourth page of the node, each twice. */
+		faults = minor_faults();
+		for (i = 0, written = 0; i < pages; i += 4) {
+			if (!pages_all_on(self->map + i * psize(), psize(),
+					  self->private))
+				continue;
+			self->map[i * psize() + 8] = 'w';
+			self->map[i * psize() + 9] = 'w';
+			written++;
+		}
+		faults = minor_faults() - faults;
+		on = 0;
+		for (i = 0; i < pages; i += 4)
+			on += self->map[i * psize() + 8] == 'w' &&
+			      pages_all_on(self->map + i * psize(), psize(),
+					   self->private);
+		promoted = cram ? cram_stat(self, "promoted") - promoted : 0;
+		retried = cram ? cram_stat(self, "promote_retried") - retried : 0;
+		TH_LOG("%s: %ld pages written, %ld faults, %ld written pages still on the node, %ld promoted, %ld retried",
+		       cram ? "CRAM" : "plain demotion", written, faults, on,
+		       promoted, retried);
+		EXPECT_LT(0, written);
+		if (cram) {
+			/*
+			 * Each written page moved once. It faulted to CRAM,
+			 * then once more on its DRAM copy, read-only too
+			 * (the write-protect fault that makes it writable),
+			 * and again for each move that had to be retried;
+			 * the second write took none.
+			 */
+			EXPECT_EQ(written, promoted);
+			EXPECT_EQ(0, on);
+			EXPECT_LE(written, faults);
+			EXPECT_GE(2 * written + retried, faults);
+		} else {
+			/* Writable where they are: nothing moved, (almost) no fault. */
+			EXPECT_EQ(written, on);
+			EXPECT_GT(written / 8, faults);
+		}
+		workload_unmap(self);
+	}
+}
+
+/*
+ * Nothing but demotion puts memory on a CRAM node: mbind() to it fails,
+ * and move_pages() onto it moves nothing. Control: the same calls with
+ * an owner opted into mempolicy and migration take effect.
+ */
+TEST_F_TIMEOUT(cram, only_demotion_enters, 300)
+{
+	unsigned long mask = 1UL << self->private;
+	int half, node, status;
+	void *page;
+	long ret;
+
+	for (half = 0; half < 2; half++) {
+		bool cram = half == 1;
+
+		ASSERT_EQ(0, private_up(cram, NP_OPS_MIGRATION |
+					NP_OPS_MEMPOLICY));
+		workload_map(_metadata, self, psize(), fill_text);
+		page = self->map;
+		ret = mbind(page, psize(), MPOL_BIND, &mask, MASK_MAXNODE,
+			    MPOL_MF_MOVE);
+		TH_LOG("%s: mbind: %ld (%s)", cram ? "CRAM" : "mempolicy owner",
+		       ret, ret ? strerror(errno) : "ok");
+		if (cram) {
+			EXPECT_EQ(-1, ret);
+			EXPECT_EQ(EINVAL, errno);
+		} else {
+			EXPECT_EQ(0, ret);
+			EXPECT_TRUE(pages_all_on(page, psize(), self->private));
+			mask = 1UL << self->dram;
+			ASSERT_EQ(0, mbind(page, psize(), MPOL_BIND, &mask,
+					   MASK_MAXNODE, MPOL_MF_MOVE));
+			mask = 1UL << self->private;
+		}
+		node = self->private;
+		status = -1;
+		ret = move_pages(0, 1, &page, &node, &status, MPOL_MF_MOVE);
+		TH_LOG("%s: move_pages: %ld (%s), status %d",
+		       cram ? "CRAM" : "mempolicy owner", ret,
+		       ret < 0 ? strerror(errno) : "ok", status);
+		if (cram) {
+			EXPECT_TRUE(ret < 0 || status < 0);
+			EXPECT_TRUE(pages_all_on(page, psize(), self->dram));
+			EXPECT_LE(1, cram_stat(self, "refused_user"));
+		} else {
+			EXPECT_EQ(0, ret);
+			EXPECT_EQ(self->private, status);
+		}
+		EXPECT_EQ(0, corrupt_pages(self->map, psize(), fill_text));
+		workload_unmap(self);
+	}
+}
+
+/*
+ * A device with 16 MiB of physical capacity, offered 48 MiB: random data
+ * fills it into pressure and never past its capacity (the watermark boost
+ * and, at full pressure, the hard stop turn demotion away), and swap takes
+ * the rest; the same amount of compressible data all goes in, at a
+ * fraction of the capacity (the control).
+ */
+TEST_F_TIMEOUT(cram, incompressible_flood_never_overfills, 900)
+{
+	size_t len = 48 * MIB;
+	long pages = len / psize(), on, swapped, fill, peak, cap;
+	int half, ret;
+
+	ret = zram_swap_add();
+	ASSERT_LE(0, ret);
+	self->swap = ret == 1;
+	ASSERT_EQ(0, pnt_param_write("cram_capacity_kb", 16 * 1024));
+	for (half = 0; half < 2; half++) {
+		void (*fill_fn)(char *, long) = half ? fill_random : fill_text;
+
+		ASSERT_EQ(0, private_up(true, 0));
+		workload_map(_metadata, self, len, fill_fn);
+		reclaim_workload(_metadata, self, RECLAIM_ROUNDS);
+		on = pages_on_node(self->map, len, self->private);
+		swapped = pages - on - pages_on_node(self->map, len, self->dram);
+		fill = device_stat("fill_bytes");
+		peak = device_stat("peak_bytes");
+		cap = device_stat("capacity_bytes");
+		TH_LOG("%s: %ld of %ld pages in CRAM, %ld swapped; device %ld of %ld bytes (peak %ld, ratio %.2f), pressure %ld, %ld folios refused full, %ld overfills",
+		       half ? "random" : "compressible", on, pages, swapped,
+		       fill, cap, peak, device_stat("ratio_x100") / 100.0,
+		       cram_stat(self, "pressure"),
+		       cram_stat(self, "refused_full"),
+		       device_stat("overfilled"));
+		EXPECT_EQ(0, device_stat("overfilled"));
+		EXPECT_GE(cap, peak);
+		EXPECT_EQ(0, corrupt_pages(self->map, len, fill_fn));
+		if (half) {
+			/*
+			 * Filled into pressure (the boost, or the hard stop
+			 * at full, turned demotion away), then swap.
+			 */
+			EXPECT_LE(cap / 2, peak);
+			EXPECT_LT(pages / 2, swapped);
+			EXPECT_LT(0, on);
+		} else {
+			EXPECT_LE(pages / 2, on);
+			EXPECT_GT(cap / 2, fill);
+			EXPECT_EQ(0, cram_stat(self, "refused_full"));
+		}
+		workload_unmap(self);
+	}
+}
+
+/*
+ * Pages freed from CRAM are zero before anyone gets them again, whether
+ * the device scrubs them or CRAM clears them with the CPU because the
+ * device could not. Control: a device that says it scrubbed but did not
+ * leaves its freed pages as they were, and the check finds them.
+ */
+TEST_F_TIMEOUT(cram, freed_pages_are_scrubbed, 600)
+{
+	static const char * const name[] = {
+		"device that does not scrub", "device scrub",
+		"device scrub failing: CPU",
+	};
+	long on, dirty, device, cpu;
+	int half;
+
+	for (half = 0; half < 3; half++) {
+		ASSERT_EQ(0, pnt_param_write("cram_scrub_lies", half == 0));
+		ASSERT_EQ(0, pnt_param_write("cram_scrub_fails", half == 2));
+		ASSERT_EQ(0, private_up(true, 0));
+		workload_map(_metadata, self, WORKLOAD, fill_text);
+		reclaim_workload(_metadata, self, RECLAIM_ROUNDS);
+		on = pages_on_node(self->map, WORKLOAD, self->private);
+		ASSERT_LT(0, on);
+		workload_unmap(self);
+		ASSERT_EQ(0, write_text(CRAM_DEVICE, "check_free"));
+		dirty = device_stat("dirty_free");
+		device = cram_stat(self, "scrubbed_device");
+		cpu = cram_stat(self, "scrubbed_cpu");
+		TH_LOG("%s: %ld pages demoted and freed; %ld of %ld free pages not zero; cleared by the device %ld, by the CPU %ld",
+		       name[half], on, dirty, device_stat("free_checked"),
+		       device, cpu);
+		if (!half) {
+			EXPECT_LE(on, dirty);
+			continue;
+		}
+		EXPECT_EQ(0, dirty);
+		EXPECT_LE(on, half == 1 ? device : cpu);
+	}
+	pnt_param_write("cram_scrub_lies", 0);
+}
+
+/*
+ * Removing the device's memory with data in CRAM moves it all to DRAM,
+ * intact, and the node goes away. Control: the data was there first.
+ */
+TEST_F_TIMEOUT(cram, teardown_with_live_data, 600)
+{
+	long pages = WORKLOAD / psize(), on;
+
+	ASSERT_EQ(0, private_up(true, 0));
+	workload_map(_metadata, self, WORKLOAD, fill_text);
+	reclaim_workload(_metadata, self, RECLAIM_ROUNDS);
+	on = pages_on_node(self->map, WORKLOAD, self->private);
+	ASSERT_LE(pages / 2, on);
+	ASSERT_EQ(0, pnt_range_write("private", "remove"));
+	TH_LOG("%ld of %ld pages in CRAM before the removal; node %d has_memory %d, stats %s",
+	       on, pages, self->private,
+	       nodelist_has("has_memory", self->private),
+	       access(self->stats, F_OK) ? "gone" : "still there");
+	EXPECT_EQ(0, pages_on_node(self->map, WORKLOAD, self->private));
+	EXPECT_EQ(0, corrupt_pages(self->map, WORKLOAD, fill_text));
+	EXPECT_EQ(0, nodelist_has("has_memory", self->private));
+	EXPECT_NE(0, access(self->stats, F_OK));
+	EXPECT_EQ(0, pnt_range_state("private"));
+}
+
+/* Readers that check every page of the workload until told to stop. */
+struct readers {
+	const char *map;
+	size_t len;
+	volatile int stop;
+	long bad;
+};
+
+static void *reader(void *arg)
+{
+	struct readers *r = arg;
+	long i, bad = 0;
+
+	while (!r->stop)
+		for (i = 0; i < (long)(r->len / psize()); i++)
+			if (*(const volatile long *)(r->map + i * psize()) != i)
+				bad++;
+	__atomic_add_fetch(&r->bad, bad, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+#define CYCLES		100000
+#define CYCLE_ROUNDS	80
+
+/*
+ * 100,000 demote/promote cycles of a page: rounds of demoting the 4096
+ * pages of the workload and writing each back (which promotes the ones
+ * in CRAM), with two readers checking every page while the writes
+ * promote them, and the device's pressure flipping between none and
+ * full every round (every other round the device is full after some
+ * 2000 pages, and demotion stops there). The data of every
+ * page is checked after each round. (The readers do not run during
+ * reclaim, which would find their pages referenced and keep them.)
+ * Control: the pages did move, CRAM counted each.
+ */
+TEST_F_TIMEOUT(cram, cycles_keep_data, 3600)
+{
+	long pages = WORKLOAD / psize(), round, i, cycles = 0, bad = 0;
+	struct readers r = { 0 };
+	pthread_t t[2];
+	int full;
+
+	ASSERT_EQ(0, private_up(true, 0));
+	workload_map(_metadata, self, WORKLOAD, fill_text);
+	r.map = self->map;
+	r.len = WORKLOAD;
+	for (round = 0; round < CYCLE_ROUNDS && cycles < CYCLES; round++) {
+		/* Odd rounds: full after 0.2% of the capacity, some 2000 pages. */
+		full = round & 1;
+		ASSERT_EQ(0, pnt_param_write("cram_low", 0));
+		ASSERT_EQ(0, pnt_param_write("cram_high", full ? 2 : 900));
+		reclaim_workload(_metadata, self, full ? 1 : RECLAIM_ROUNDS);
+		cycles += pages_on_node(self->map, WORKLOAD, self->private);
+		r.stop = 0;
+		ASSERT_EQ(0, pthread_create(&t[0], NULL, reader, &r));
+		ASSERT_EQ(0, pthread_create(&t[1], NULL, reader, &r));
+		/* The same data again: a write that changes nothing. */
+		for (i = 0; i < pages; i++)
+			*(volatile long *)(self->map + i * psize()) = i;
+		r.stop = 1;
+		pthread_join(t[0], NULL);
+		pthread_join(t[1], NULL);
+		bad += corrupt_pages(self->map, WORKLOAD, fill_text);
+		EXPECT_EQ(0, pages_on_node(self->map, WORKLOAD, self->private));
+	}
+	pnt_param_write("cram_low", 500);
+	pnt_param_write("cram_high", 900);
+	TH_LOG("%ld rounds, %ld page cycles, %ld corrupt after a round, %ld bad reads; CRAM demoted %ld, promoted %ld, refused %ld folios at full pressure",
+	       round, cycles, bad, r.bad, cram_stat(self, "demoted"),
+	       cram_stat(self, "promoted"), cram_stat(self, "refused_full"));
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, r.bad);
+	EXPECT_LE(CYCLES, cycles);
+	/* Reclaim may demote a page again after the count, never fewer. */
+	EXPECT_LE(cycles, cram_stat(self, "promoted"));
+	EXPECT_LT(0, cram_stat(self, "refused_full"));
+}
+
+PNT_HARNESS_MAIN
