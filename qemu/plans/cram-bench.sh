@@ -8,6 +8,9 @@
 #          memory type as slow as the CRAM node's)
 #   zswap  reclaimed into zswap (lz4, zsmalloc; zram behind it), demotion
 #          off
+#   cramhw as cram, but the emulated device does not measure each page
+#          with LZ4 on the CPU (a real device measures in hardware): the
+#          cost of CRAM itself
 # Every figure goes to the console as a "BENCH: " line for the host.
 
 LAB=${LAB:-/lab}
@@ -38,6 +41,9 @@ echo "$adist" > "$par/adistance" && echo 1 > "$par/cram" &&
 $bench cram 0 "$PRIVATE_NID" $mib | sed 's/^/BENCH: /'
 sed 's/^/BENCH: cram device /' "$dbg/cram"
 sed 's/^/BENCH: cram stats /' "/sys/kernel/debug/cram/node$PRIVATE_NID/stats"
+echo remove > "$dbg/private" || fail "CRAM node removal"
+echo 0 > "$par/cram_measure" && echo add > "$dbg/private" || fail "CRAM node"
+$bench cramhw 0 "$PRIVATE_NID" $mib | sed 's/^/BENCH: /'
 echo remove > "$dbg/private" || fail "CRAM node removal"
 
 echo "$adist" > "$par/control_adistance" && echo add > "$dbg/control" ||

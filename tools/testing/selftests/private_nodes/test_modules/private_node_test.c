@@ -215,6 +215,9 @@ MODULE_PARM_DESC(cram_high, "fill, in permille of the capacity, of full pressure
 static bool cram_scrub_fails;
 module_param(cram_scrub_fails, bool, 0644);
 MODULE_PARM_DESC(cram_scrub_fails, "the emulated device cannot scrub: CRAM clears freed pages with the CPU");
+static bool cram_measure = true;
+module_param(cram_measure, bool, 0644);
+MODULE_PARM_DESC(cram_measure, "the emulated device measures each arriving page with LZ4 on the CPU; N: it stores a quarter page each, as if hardware measured for free (for benchmarks)");
 static bool cram_scrub_lies;
 module_param(cram_scrub_lies, bool, 0644);
 MODULE_PARM_DESC(cram_scrub_lies, "the emulated device says it scrubbed freed pages but leaves them as they are (a test's control)");
@@ -1035,6 +1038,11 @@ static void pnt_cram_folio_migrate(void *data, struct folio *src,
 
 	if (folio_nid(dst) != private_nid)
 		return;
+	if (!READ_ONCE(cram_measure)) {
+		for (i = 0; i < nr; i++)
+			cram_store(cram_index(folio_page(dst, i)), PAGE_SIZE / 4);
+		return;
+	}
 	wrk = *get_cpu_ptr(cram_lz4_wrk);
 	for (i = 0; i < nr; i++)
 		cram_store(cram_index(folio_page(dst, i)),
