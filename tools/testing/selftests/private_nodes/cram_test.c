@@ -487,7 +487,8 @@ static void *reader(void *arg)
  */
 TEST_F_TIMEOUT(cram, cycles_keep_data, 3600)
 {
-	long pages = WORKLOAD / psize(), round, i, cycles = 0, bad = 0;
+	long pages = WORKLOAD / psize(), round, i, cycles = 0, bad = 0, on;
+	long stopped = 0;	/* full rounds where demotion stopped early */
 	struct readers r = { 0 };
 	pthread_t t[2];
 	int full;
@@ -502,7 +503,9 @@ TEST_F_TIMEOUT(cram, cycles_keep_data, 3600)
 		ASSERT_EQ(0, pnt_param_write("cram_low", 0));
 		ASSERT_EQ(0, pnt_param_write("cram_high", full ? 2 : 900));
 		reclaim_workload(_metadata, self, full ? 1 : RECLAIM_ROUNDS);
-		cycles += pages_on_node(self->map, WORKLOAD, self->private);
+		on = pages_on_node(self->map, WORKLOAD, self->private);
+		cycles += on;
+		stopped += full && on < pages;
 		r.stop = 0;
 		ASSERT_EQ(0, pthread_create(&t[0], NULL, reader, &r));
 		ASSERT_EQ(0, pthread_create(&t[1], NULL, reader, &r));
@@ -517,15 +520,19 @@ TEST_F_TIMEOUT(cram, cycles_keep_data, 3600)
 	}
 	pnt_param_write("cram_low", 500);
 	pnt_param_write("cram_high", 900);
-	TH_LOG("%ld rounds, %ld page cycles, %ld corrupt after a round, %ld bad reads; CRAM demoted %ld, promoted %ld, refused %ld folios at full pressure",
-	       round, cycles, bad, r.bad, cram_stat(self, "demoted"),
+	TH_LOG("%ld rounds, %ld page cycles, %ld corrupt after a round, %ld bad reads; %ld full rounds stopped early; CRAM demoted %ld, promoted %ld, refused %ld folios at full pressure",
+	       round, cycles, bad, r.bad, stopped, cram_stat(self, "demoted"),
 	       cram_stat(self, "promoted"), cram_stat(self, "refused_full"));
 	EXPECT_EQ(0, bad);
 	EXPECT_EQ(0, r.bad);
 	EXPECT_LE(CYCLES, cycles);
 	/* Reclaim may demote a page again after the count, never fewer. */
 	EXPECT_LE(cycles, cram_stat(self, "promoted"));
-	EXPECT_LT(0, cram_stat(self, "refused_full"));
+	/*
+	 * The pressure did flip: a full device turned demotion away (its
+	 * boost, or the hard stop) before the whole workload was in.
+	 */
+	EXPECT_LT(0, stopped);
 }
 
 PNT_HARNESS_MAIN
