@@ -610,7 +610,9 @@ TEST_F_TIMEOUT(demote, demoted_pages_arrive_read_only, 600)
 	TH_LOG("%ld demoted pages written: %ld faults; the owner saw %ld writes and promoted %ld pages (%ld and %ld before)",
 	       h.on_private, faults, w.c.write_faults, w.c.promoted,
 	       h.c.write_faults, h.c.promoted);
-	EXPECT_EQ(2 * h.on_private, faults);
+	EXPECT_LE(2 * h.on_private, faults);
+	/* A write the owner had to retry costs this task a fault more. */
+	EXPECT_GE(2 * (w.c.write_faults - h.c.write_faults), faults);
 	EXPECT_LE(h.on_private, w.c.write_faults - h.c.write_faults);
 	EXPECT_LE(h.on_private, w.c.promoted - h.c.promoted);
 	EXPECT_EQ(0, w.c.promote_failed);
