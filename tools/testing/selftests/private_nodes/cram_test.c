@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -29,15 +30,22 @@
 #define PLAIN_DEMOTION	(NP_OPS_MIGRATION | NP_OPS_DEMOTION)
 #define WORKLOAD	(16 * MIB)
 #define RECLAIM_ROUNDS	8
+#define OWN_SLACK	8	/* pages of the test's own CRAM may count */
 #define DEMOTION_ENABLED "/sys/kernel/mm/numa/demotion_enabled"
 #define MIN_SLAB	"/proc/sys/vm/min_slab_ratio"
 #define CRAM_DEVICE	"/sys/kernel/debug/private_node_test/cram"
+#define NB_SYSCTL	"/proc/sys/kernel/numa_balancing"
+
+/* How workload_map() maps the workload. */
+#define WL_THP		1	/* THPs wherever they can be */
+#define WL_SCANNED	2	/* NUMA balancing may scan it (MPOL_F_NUMA_BALANCING) */
 
 FIXTURE(cram) {
 	struct pnt_config cfg;
 	int private, dram;
 	char stats[128];	/* CRAM's debugfs stats of the node */
 	struct tunable demotion, min_slab;
+	struct tunable numa_balancing, scan[NUMA_SCAN_TUNABLES];
 	bool swap;		/* the fixture turned zram swap on */
 	char *map;
 	size_t len;
@@ -75,6 +83,8 @@ FIXTURE_SETUP(cram)
 	self->swap = false;
 	memset(&self->demotion, 0, sizeof(self->demotion));
 	memset(&self->min_slab, 0, sizeof(self->min_slab));
+	memset(&self->numa_balancing, 0, sizeof(self->numa_balancing));
+	memset(self->scan, 0, sizeof(self->scan));
 	if (!pnt_driver_loaded())
 		SKIP(return, "private_node_test.ko is not loaded");
 	if (read_text("/sys/module/private_node_test/parameters/cram_supported",
@@ -107,6 +117,8 @@ FIXTURE_TEARDOWN(cram)
 		zram_swap_remove();
 	tunable_restore(&self->demotion);
 	tunable_restore(&self->min_slab);
+	tunable_restore(&self->numa_balancing);
+	numa_scan_restore(self->scan);
 	/* The other tests expect an owner that opted into nothing. */
 	pnt_param_write("cram_scrub_fails", 0);
 	pnt_param_write("cram_capacity_kb", 0);
@@ -114,20 +126,24 @@ FIXTURE_TEARDOWN(cram)
 	EXPECT_EQ(0, private_up(false, 0));
 }
 
-/* @len bytes of base pages bound to the DRAM node, written by @fill. */
+/*
+ * @len bytes bound to the DRAM node, written by @fill: base pages, or
+ * THPs with WL_THP; WL_SCANNED lets NUMA balancing scan them.
+ */
 static void workload_map(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(cram) *self, size_t len,
-			 void (*fill)(char *page, long i))
+			 void (*fill)(char *page, long i), int how)
 {
+	int mode = MPOL_BIND | (how & WL_SCANNED ? MPOL_F_NUMA_BALANCING : 0);
 	unsigned long mask = 1UL << self->dram;
 	long i;
 
 	self->len = len;
-	self->map = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->map = mmap_hpage_aligned(len, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
-	ASSERT_EQ(0, madvise(self->map, len, MADV_NOHUGEPAGE));
-	ASSERT_EQ(0, mbind(self->map, len, MPOL_BIND, &mask, MASK_MAXNODE, 0));
+	ASSERT_EQ(0, madvise(self->map, len, how & WL_THP ? MADV_HUGEPAGE :
+			     MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, mbind(self->map, len, mode, &mask, MASK_MAXNODE, 0));
 	for (i = 0; i < (long)(len / psize()); i++)
 		fill(self->map + i * psize(), i);
 	ASSERT_EQ((long)(len / psize()),
@@ -212,14 +228,20 @@ static void reclaim_workload(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(cram, demoted_read_only_write_promotes, 600)
 {
 	long pages = WORKLOAD / psize(), on, faults, i, written = 0;
-	long demoted, promoted, retried;
+	long demoted, promoted, retried, before, rest;
 	int half;
 
+	/*
+	 * Reclaim of the node demotes the test's own stack and heap pages
+	 * too, which CRAM then counts when the test writes them: keep the
+	 * ones there are now where they are.
+	 */
+	ASSERT_EQ(0, mlockall(MCL_CURRENT));
 	for (half = 0; half < 2; half++) {
 		bool cram = half == 1;
 
 		ASSERT_EQ(0, private_up(cram, PLAIN_DEMOTION));
-		workload_map(_metadata, self, WORKLOAD, fill_text);
+		workload_map(_metadata, self, WORKLOAD, fill_text, 0);
 		reclaim_workload(_metadata, self, RECLAIM_ROUNDS);
 		on = pages_on_node(self->map, WORKLOAD, self->private);
 		/* Reclaim ages the LRU first: not every page needs to go. */
@@ -235,6 +257,7 @@ TEST_F_TIMEOUT(cram, demoted_read_only_write_promotes, 600)
 		retried = cram ? cram_stat(self, "promote_retried") : 0;
 		EXPECT_LE(cram ? on : 0, demoted);
 		/* Write every fourth page of the node, each twice. */
+		before = pages_on_node(self->map, WORKLOAD, self->private);
 		faults = minor_faults();
 		for (i = 0, written = 0; i < pages; i += 4) {
 			if (!pages_all_on(self->map + i * psize(), psize(),
@@ -250,31 +273,38 @@ TEST_F_TIMEOUT(cram, demoted_read_only_write_promotes, 600)
 			on += self->map[i * psize() + 8] == 'w' &&
 			      pages_all_on(self->map + i * psize(), psize(),
 					   self->private);
+		rest = pages_on_node(self->map, WORKLOAD, self->private);
 		promoted = cram ? cram_stat(self, "promoted") - promoted : 0;
 		retried = cram ? cram_stat(self, "promote_retried") - retried : 0;
-		TH_LOG("%s: %ld pages written, %ld faults, %ld written pages still on the node, %ld promoted, %ld retried",
+		TH_LOG("%s: %ld pages written, %ld faults, %ld written pages still on the node (of %ld pages there, %ld), %ld promoted, %ld retried",
 		       cram ? "CRAM" : "plain demotion", written, faults, on,
-		       promoted, retried);
+		       before, rest, promoted, retried);
 		EXPECT_LT(0, written);
 		if (cram) {
 			/*
-			 * Each written page moved once. It faulted to CRAM,
-			 * then once more on its DRAM copy, read-only too
-			 * (the write-protect fault that makes it writable),
-			 * and again for each move that had to be retried;
-			 * the second write took none.
+			 * Each written page moved once, and no other. It
+			 * faulted to CRAM, then once more on its DRAM copy,
+			 * read-only too (the write-protect fault that makes
+			 * it writable), and again for each move that had to
+			 * be retried; the second write took none. A page of
+			 * the test's own that grew since the mlockall() may
+			 * add one move and two faults (OWN_SLACK at most).
 			 */
-			EXPECT_EQ(written, promoted);
 			EXPECT_EQ(0, on);
+			EXPECT_EQ(before - written, rest);
+			EXPECT_LE(written, promoted);
+			EXPECT_GE(written + OWN_SLACK, promoted);
 			EXPECT_LE(written, faults);
-			EXPECT_GE(2 * written + retried, faults);
+			EXPECT_GE(2 * (written + OWN_SLACK) + retried, faults);
 		} else {
 			/* Writable where they are: nothing moved, (almost) no fault. */
 			EXPECT_EQ(written, on);
+			EXPECT_EQ(before, rest);
 			EXPECT_GT(written / 8, faults);
 		}
 		workload_unmap(self);
 	}
+	munlockall();
 }
 
 /*
@@ -294,7 +324,7 @@ TEST_F_TIMEOUT(cram, only_demotion_enters, 300)
 
 		ASSERT_EQ(0, private_up(cram, NP_OPS_MIGRATION |
 					NP_OPS_MEMPOLICY));
-		workload_map(_metadata, self, psize(), fill_text);
+		workload_map(_metadata, self, psize(), fill_text, 0);
 		page = self->map;
 		ret = mbind(page, psize(), MPOL_BIND, &mask, MASK_MAXNODE,
 			    MPOL_MF_MOVE);
@@ -351,7 +381,7 @@ TEST_F_TIMEOUT(cram, incompressible_flood_never_overfills, 900)
 		void (*fill_fn)(char *, long) = half ? fill_random : fill_text;
 
 		ASSERT_EQ(0, private_up(true, 0));
-		workload_map(_metadata, self, len, fill_fn);
+		workload_map(_metadata, self, len, fill_fn, 0);
 		reclaim_workload(_metadata, self, RECLAIM_ROUNDS);
 		on = pages_on_node(self->map, len, self->private);
 		swapped = pages - on - pages_on_node(self->map, len, self->dram);
@@ -403,7 +433,7 @@ TEST_F_TIMEOUT(cram, freed_pages_are_scrubbed, 600)
 		ASSERT_EQ(0, pnt_param_write("cram_scrub_lies", half == 0));
 		ASSERT_EQ(0, pnt_param_write("cram_scrub_fails", half == 2));
 		ASSERT_EQ(0, private_up(true, 0));
-		workload_map(_metadata, self, WORKLOAD, fill_text);
+		workload_map(_metadata, self, WORKLOAD, fill_text, 0);
 		reclaim_workload(_metadata, self, RECLAIM_ROUNDS);
 		on = pages_on_node(self->map, WORKLOAD, self->private);
 		ASSERT_LT(0, on);
@@ -434,7 +464,7 @@ TEST_F_TIMEOUT(cram, teardown_with_live_data, 600)
 	long pages = WORKLOAD / psize(), on;
 
 	ASSERT_EQ(0, private_up(true, 0));
-	workload_map(_metadata, self, WORKLOAD, fill_text);
+	workload_map(_metadata, self, WORKLOAD, fill_text, 0);
 	reclaim_workload(_metadata, self, RECLAIM_ROUNDS);
 	on = pages_on_node(self->map, WORKLOAD, self->private);
 	ASSERT_LE(pages / 2, on);
@@ -448,6 +478,183 @@ TEST_F_TIMEOUT(cram, teardown_with_live_data, 600)
 	EXPECT_EQ(0, nodelist_has("has_memory", self->private));
 	EXPECT_NE(0, access(self->stats, F_OK));
 	EXPECT_EQ(0, pnt_range_state("private"));
+}
+
+/* Pages of @len at @map that are in THPs and on @nid, or -errno. */
+static long thp_pages_on(char *map, size_t len, int nid)
+{
+	size_t i, npages = len / psize();
+	uint64_t *pfns, flags;
+	int *status;
+	long count = 0;
+	int ret;
+
+	pfns = calloc(npages, sizeof(*pfns));
+	status = calloc(npages, sizeof(*status));
+	ret = pfns && status ? 0 : -ENOMEM;
+	if (!ret)
+		ret = pages_pfns(map, npages, pfns);
+	if (!ret)
+		ret = pages_status(map, npages, status);
+	for (i = 0; !ret && i < npages; i++) {
+		if (status[i] != nid || !pfns[i])
+			continue;
+		ret = pfn_kpageflags(pfns[i], &flags);
+		count += !ret && (flags & KPF_THP);
+	}
+	free(pfns);
+	free(status);
+	return ret ? ret : count;
+}
+
+/* The workload, with every @step-th page from @first marked by @who. */
+static long marked_corrupt(const char *map, size_t len, long first,
+			   long step, char who)
+{
+	char *want = malloc(psize());
+	long i, bad = 0;
+
+	if (!want)
+		return -ENOMEM;
+	for (i = 0; i < (long)(len / psize()); i++) {
+		fill_text(want, i);
+		if (i >= first && (i - first) % step == 0)
+			want[8] = who;
+		if (memcmp(map + i * psize(), want, psize()))
+			bad++;
+	}
+	free(want);
+	return bad;
+}
+
+/* Mark every @step-th page from @first: a write to each. */
+static void mark(char *map, size_t len, long first, long step, char who)
+{
+	long i;
+
+	for (i = first; i < (long)(len / psize()); i += step)
+		map[i * psize() + 8] = who;
+}
+
+/*
+ * A workload of THPs in CRAM, shared with a child by fork(): the child's
+ * writes promote the folios they hit (whole, or split when DRAM has no
+ * huge page free) and land in the child's copy only; the parent still
+ * reads its own data, and its own writes land too. Control: the workload
+ * was in THPs, THPs reached CRAM, and the writes did move folios out.
+ */
+TEST_F_TIMEOUT(cram, fork_and_thp_keep_data, 600)
+{
+	long pages = WORKLOAD / psize(), thp, thp_on, on, after, promoted;
+	long bad;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, private_up(true, 0));
+	workload_map(_metadata, self, WORKLOAD, fill_text, WL_THP);
+	thp = pages_with_kpageflags(self->map, pages, KPF_THP);
+	ASSERT_LT(0, thp) TH_LOG("no THP for the workload: is THP enabled?");
+	reclaim_workload(_metadata, self, RECLAIM_ROUNDS);
+	on = pages_on_node(self->map, WORKLOAD, self->private);
+	thp_on = thp_pages_on(self->map, WORKLOAD, self->private);
+	promoted = cram_stat(self, "promoted");
+	TH_LOG("%ld of %ld pages in THPs; %ld pages in CRAM, %ld of them in THPs",
+	       thp, pages, on, thp_on);
+	ASSERT_LE(pages / 2, on);
+	ASSERT_LT(0, thp_on);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Every third page: one write per THP and more. */
+		mark(self->map, WORKLOAD, 0, 3, 'c');
+		_exit(marked_corrupt(self->map, WORKLOAD, 0, 3, 'c') ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	after = pages_on_node(self->map, WORKLOAD, self->private);
+	bad = corrupt_pages(self->map, WORKLOAD, fill_text);
+	TH_LOG("child wrote every third page: exit %d; parent: %ld corrupt pages, %ld of %ld pages still in CRAM; CRAM promoted %ld pages, split %ld folios",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, bad, after, on,
+	       cram_stat(self, "promoted") - promoted,
+	       cram_stat(self, "split"));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(0, bad);
+	/* The writes promoted what they hit, in both address spaces. */
+	EXPECT_GT(on, after);
+	EXPECT_LT(promoted, cram_stat(self, "promoted"));
+
+	/* The parent's own writes, every fifth page from the second. */
+	mark(self->map, WORKLOAD, 1, 5, 'p');
+	EXPECT_EQ(0, marked_corrupt(self->map, WORKLOAD, 1, 5, 'p'));
+	workload_unmap(self);
+}
+
+#define NB_PAGES	1024		/* 4 MiB */
+#define NB_OFF_PASSES	200
+#define NB_WAIT_MS	120000		/* the scanner is slow under TCG */
+
+static long pgpromote_success(void)
+{
+	vm_counters_fold();
+	return proc_value("/proc/vmstat", "pgpromote_success");
+}
+
+/* Read a word of every page, as a hot working set that is never written. */
+static void read_pages(const char *map, size_t len)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += psize())
+		(void)*(const volatile long *)(map + off);
+}
+
+/*
+ * CRAM's hot pages go back to DRAM by NUMA balancing in tiering mode
+ * (kernel.numa_balancing=2), with no write to them, data intact: CRAM
+ * opts its node into NP_OPS_NUMA_BALANCING. Control: the same reads with
+ * NUMA balancing off take no fault and move nothing (reading CRAM does
+ * not promote by itself).
+ */
+TEST_F_TIMEOUT(cram, hot_pages_promoted_by_numa_balancing, 600)
+{
+	size_t len = NB_PAGES * psize();
+	long on, left, faults, promoted, end;
+	int pass;
+
+	if (access(NB_SYSCTL, W_OK))
+		SKIP(return, "the kernel has no NUMA balancing");
+	ASSERT_EQ(0, private_up(true, 0));
+	workload_map(_metadata, self, len, fill_text, WL_SCANNED);
+	reclaim_workload(_metadata, self, RECLAIM_ROUNDS);
+	on = pages_on_node(self->map, len, self->private);
+	ASSERT_LE(NB_PAGES / 2, on);
+	ASSERT_EQ(0, numa_scan_fast(self->scan));
+
+	ASSERT_EQ(0, tunable_set(&self->numa_balancing, NB_SYSCTL, "0"));
+	faults = minor_faults();
+	for (pass = 0; pass < NB_OFF_PASSES; pass++)
+		read_pages(self->map, len);
+	faults = minor_faults() - faults;
+	left = pages_on_node(self->map, len, self->private);
+	TH_LOG("NUMA balancing off: %d passes over %ld pages in CRAM took %ld faults; %ld still there",
+	       NB_OFF_PASSES, on, faults, left);
+	EXPECT_EQ(on, left);
+	EXPECT_EQ(0, faults);
+
+	promoted = pgpromote_success();
+	ASSERT_EQ(0, write_text(NB_SYSCTL, "2"));
+	for (end = now_ms() + NB_WAIT_MS; left > 0 && now_ms() < end;) {
+		read_pages(self->map, len);
+		left = pages_on_node(self->map, len, self->private);
+	}
+	ASSERT_EQ(0, write_text(NB_SYSCTL, "0"));
+	promoted = pgpromote_success() - promoted;
+	TH_LOG("tiering: %ld of %ld pages left in CRAM, %ld promoted",
+	       left, on, promoted);
+	EXPECT_EQ(0, left);
+	EXPECT_LE(on, promoted);
+	EXPECT_TRUE(pages_all_on(self->map, len, self->dram));
+	EXPECT_EQ(0, corrupt_pages(self->map, len, fill_text));
 }
 
 /* Readers that check every page of the workload until told to stop. */
@@ -494,7 +701,7 @@ TEST_F_TIMEOUT(cram, cycles_keep_data, 3600)
 	int full;
 
 	ASSERT_EQ(0, private_up(true, 0));
-	workload_map(_metadata, self, WORKLOAD, fill_text);
+	workload_map(_metadata, self, WORKLOAD, fill_text, 0);
 	r.map = self->map;
 	r.len = WORKLOAD;
 	for (round = 0; round < CYCLE_ROUNDS && cycles < CYCLES; round++) {

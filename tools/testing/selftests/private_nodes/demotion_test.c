@@ -182,18 +182,8 @@ static void look(struct __test_metadata *_metadata,
 /* WORKLOAD of anonymous memory at self->map, aligned for THPs; 0 or -errno. */
 static int map_workload(FIXTURE_DATA(demote) *self)
 {
-	char *raw, *p;
-
-	raw = mmap(NULL, WORKLOAD + HPAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
-		return -errno;
-	p = (char *)(((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1));
-	if (p > raw)
-		munmap(raw, p - raw);
-	munmap(p + WORKLOAD, raw + HPAGE - p);
-	self->map = p;
-	return 0;
+	self->map = mmap_hpage_aligned(WORKLOAD, 0);
+	return self->map == MAP_FAILED ? -errno : 0;
 }
 
 /*

@@ -710,11 +710,25 @@ int pin_to_node(int nid)
 	return 0;
 }
 
+void *mmap_hpage_aligned(size_t len, int flags)
+{
+	char *raw, *p;
+
+	raw = mmap(NULL, len + HPAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+	if (raw == MAP_FAILED)
+		return MAP_FAILED;
+	p = (char *)(((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1));
+	if (p > raw)
+		munmap(raw, p - raw);
+	munmap(p + len, raw + HPAGE - p);
+	return p;
+}
+
 int pressure_fill(struct pressure *p, int nid, long headroom_kb)
 {
 	unsigned long mask = 1UL << nid;
 	long total = node_meminfo_kb(nid, "MemTotal");
-	void *raw;
 
 	p->addr = NULL;
 	p->len = p->used = 0;
@@ -722,15 +736,11 @@ int pressure_fill(struct pressure *p, int nid, long headroom_kb)
 		return (int)total;
 	/* 2 MiB aligned, so that a step never straddles a huge page. */
 	p->len = (size_t)total * KIB;
-	raw = mmap(NULL, p->len + HPAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED)
+	p->addr = mmap_hpage_aligned(p->len, MAP_NORESERVE);
+	if (p->addr == MAP_FAILED) {
+		p->addr = NULL;
 		return -errno;
-	p->addr = (void *)(((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1));
-	if ((char *)p->addr > (char *)raw)
-		munmap(raw, (size_t)((char *)p->addr - (char *)raw));
-	munmap((char *)p->addr + p->len,
-	       (size_t)((char *)raw + HPAGE - (char *)p->addr));
+	}
 	if (mbind(p->addr, p->len, MPOL_BIND, &mask, MASK_MAXNODE, 0)) {
 		int err = -errno;
 
@@ -1073,4 +1083,33 @@ void tunable_restore(struct tunable *t)
 	if (t->changed && write_text(t->path, t->saved))
 		ksft_print_msg("could not restore %s to %s\n", t->path, t->saved);
 	t->changed = false;
+}
+
+int numa_scan_fast(struct tunable t[NUMA_SCAN_TUNABLES])
+{
+	static const char * const knob[NUMA_SCAN_TUNABLES][2] = {
+		{ "scan_delay_ms", "0" },
+		{ "scan_period_min_ms", "100" },
+		{ "scan_period_max_ms", "400" },
+		{ "hot_threshold_ms", "100000" },
+	};
+	char path[128];
+	int i, ret;
+
+	for (i = 0; i < NUMA_SCAN_TUNABLES; i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/debug/sched/numa_balancing/%s", knob[i][0]);
+		ret = tunable_set(&t[i], path, knob[i][1]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void numa_scan_restore(struct tunable t[NUMA_SCAN_TUNABLES])
+{
+	int i;
+
+	for (i = 0; i < NUMA_SCAN_TUNABLES; i++)
+		tunable_restore(&t[i]);
 }

@@ -193,6 +193,13 @@ long pages_with_kpageflags(void *addr, size_t npages, uint64_t mask);
 void touch_pages(void *addr, size_t len);
 
 /*
+ * @len bytes of private anonymous memory (mmap() @flags added) starting
+ * on a huge page boundary, so that THPs can back all of it; MAP_FAILED
+ * with errno set on failure.
+ */
+void *mmap_hpage_aligned(size_t len, int flags);
+
+/*
  * Allocatable memory of @nid before the page allocator falls back to
  * another node: free pages above the low watermark and lowmem reserve of
  * each zone, from /proc/zoneinfo. In kB.
@@ -314,5 +321,15 @@ struct tunable {
 int tunable_set(struct tunable *t, const char *path, const char *val);
 /* Put the saved value back, if tunable_set() changed it. */
 void tunable_restore(struct tunable *t);
+
+/*
+ * NUMA balancing's scanner, fast enough for a test under TCG (sched
+ * debugfs): no delay at exec, a scan every 100-400 ms, and every page
+ * touched since its scan counts as hot for promotion. 0 or -errno; put
+ * back with numa_scan_restore().
+ */
+#define NUMA_SCAN_TUNABLES	4
+int numa_scan_fast(struct tunable t[NUMA_SCAN_TUNABLES]);
+void numa_scan_restore(struct tunable t[NUMA_SCAN_TUNABLES]);
 
 #endif /* PRIVATE_NODES_LIB_H */

@@ -12,7 +12,7 @@
  * the buffer; a control buffer on the other DRAM node, under ordinary NUMA
  * balancing (bit 1) in the same run, shows that the scanner did pass (it
  * takes hinting faults there). With the flag every page is promoted.
- * The scanner's delays are shortened (sched debugfs) and put back after.
+ * The scanner's delays are shortened (numa_scan_fast()) and put back after.
  */
 #include "../kselftest_harness.h"
 
@@ -28,7 +28,6 @@
 #define PNT_DEV		"/dev/private_node_test"
 #define NB_SYSCTL	"/proc/sys/kernel/numa_balancing"
 #define NB_RATE		"/proc/sys/kernel/numa_balancing_promote_rate_limit_MBps"
-#define NB_DEBUGFS	"/sys/kernel/debug/sched/numa_balancing"
 
 /* A slower tier than DRAM (as in demotion_test). */
 #define ADISTANCE_SLOW	(5 * 576)
@@ -45,7 +44,7 @@ FIXTURE(nb) {
 	int fd;
 	char *buf, *ctl;
 	size_t len;
-	struct tunable mode, rate, delay, pmin, pmax, hot;
+	struct tunable mode, rate, scan[NUMA_SCAN_TUNABLES];
 };
 
 FIXTURE_SETUP(nb)
@@ -78,14 +77,7 @@ FIXTURE_SETUP(nb)
 	ASSERT_EQ(0, pin_to_node(self->dram));
 	self->fd = open(PNT_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, tunable_set(&self->delay, NB_DEBUGFS "/scan_delay_ms", "0"));
-	ASSERT_EQ(0, tunable_set(&self->pmin, NB_DEBUGFS "/scan_period_min_ms",
-				 "100"));
-	ASSERT_EQ(0, tunable_set(&self->pmax, NB_DEBUGFS "/scan_period_max_ms",
-				 "400"));
-	/* Every page touched since its scan counts as hot. */
-	ASSERT_EQ(0, tunable_set(&self->hot, NB_DEBUGFS "/hot_threshold_ms",
-				 "100000"));
+	ASSERT_EQ(0, numa_scan_fast(self->scan));
 }
 
 FIXTURE_TEARDOWN(nb)
@@ -98,10 +90,7 @@ FIXTURE_TEARDOWN(nb)
 		close(self->fd);
 	tunable_restore(&self->mode);
 	tunable_restore(&self->rate);
-	tunable_restore(&self->delay);
-	tunable_restore(&self->pmin);
-	tunable_restore(&self->pmax);
-	tunable_restore(&self->hot);
+	numa_scan_restore(self->scan);
 	pnt_param_write("adistance", 0);
 	/* The other tests expect an owner that opted into nothing. */
 	EXPECT_EQ(0, pnt_private_with_ops(0));
