@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of scripts/run-lab.sh (busybox sh), staged as /lab/run.sh:
 # make the lab's DIMM a private node, show that it is isolated, then let
-# its owner open it to memory policies and run the cover letter's TL;DR. The
-# demo's whole output, the commands' own output included, goes to the
+# its owner open it to memory policies and run the cover letter's TL;DR,
+# then hand it to CRAM as a compressed tier. The demo's whole output, the commands' own output included, goes to the
 # second serial port, which the host prints; the kernel console is logged
 # apart. Each step says what it shows and checks it; the last line says
 # whether every step showed it, and the exit status is non-zero if one
@@ -103,6 +103,20 @@ check "numactl --membind=$PRIVATE_NID runs a program there" same "$hog" "16384 1
 echo "\$ mempolicy_optin_test --pnt-tldr $PRIVATE_NID"
 "$tests/mempolicy_optin_test" --pnt-tldr "$PRIVATE_NID"
 check "mbind() and fault onto it, malloc() never there, move_pages() onto it" same "$?" 0
+
+echo
+echo "== CRAM (patch 23): its owner hands the node to CRAM as a compressed tier"
+# cram_test's fixture re-adds the node with cram=1: the driver registers it
+# with CRAM and plays a compressed device (LZ4-measured fill, 1/4 capacity).
+cram_case() {
+	echo "\$ cram_test -t $1"
+	"$tests/cram_test" -t "$1"
+	check "$2" same "$?" 0
+}
+cram_case demoted_read_only_write_promotes \
+	"cold pages demoted into CRAM are read with no fault; a write promotes just its page"
+cram_case incompressible_flood_never_overfills \
+	"random data never fills the device past its capacity; swap takes the rest"
 
 echo
 echo "== removing the private node"
