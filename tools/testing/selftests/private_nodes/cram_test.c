@@ -185,9 +185,13 @@ static void fill_random(char *page, long i)
 	*(long *)page = i;
 }
 
-/* Pages whose data differ from what @fill wrote. */
-static long corrupt_pages(const char *map, size_t len,
-			  void (*fill)(char *page, long i))
+/*
+ * Pages whose data differ from what @fill wrote, after a write of @who at
+ * byte 8 of every @step-th page from @first (@step 0: no such write).
+ */
+static long pages_changed(const char *map, size_t len,
+			  void (*fill)(char *page, long i), long first,
+			  long step, char who)
 {
 	char *want = malloc(psize());
 	long i, bad = 0;
@@ -196,11 +200,20 @@ static long corrupt_pages(const char *map, size_t len,
 		return -ENOMEM;
 	for (i = 0; i < (long)(len / psize()); i++) {
 		fill(want, i);
+		if (step && i >= first && (i - first) % step == 0)
+			want[8] = who;
 		if (memcmp(map + i * psize(), want, psize()))
 			bad++;
 	}
 	free(want);
 	return bad;
+}
+
+/* Pages whose data differ from what @fill wrote. */
+static long corrupt_pages(const char *map, size_t len,
+			  void (*fill)(char *page, long i))
+{
+	return pages_changed(map, len, fill, 0, 0, 0);
 }
 
 /* Proactive reclaim of the DRAM node until the workload has left it. */
@@ -565,20 +578,7 @@ static long thp_pages_on(char *map, size_t len, int nid)
 static long marked_corrupt(const char *map, size_t len, long first,
 			   long step, char who)
 {
-	char *want = malloc(psize());
-	long i, bad = 0;
-
-	if (!want)
-		return -ENOMEM;
-	for (i = 0; i < (long)(len / psize()); i++) {
-		fill_text(want, i);
-		if (i >= first && (i - first) % step == 0)
-			want[8] = who;
-		if (memcmp(map + i * psize(), want, psize()))
-			bad++;
-	}
-	free(want);
-	return bad;
+	return pages_changed(map, len, fill_text, first, step, who);
 }
 
 /* Mark every @step-th page from @first: a write to each. */
