@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install what the lab needs from Debian's packages (QEMU 10 from
-# bookworm-backports: bookworm's 7.2 lacks cxl-type3 volatile-memdev).
+# bookworm-backports: bookworm's 7.2 lacks cxl-type3 volatile-memdev), and
+# fetch the guest's cxl-cli (scripts/fetch-cxl-cli.sh).
 # Does nothing when everything is already there.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 pkgs=(build-essential flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils
-      ccache quilt busybox-static numactl libnuma-dev libcap-dev python3 git rsync)
+      ccache quilt busybox-static numactl libnuma-dev libcap-dev python3 git rsync
+      ndctl)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
@@ -19,6 +21,7 @@ qemu_ok() {
 }
 need_qemu=0
 qemu_ok || need_qemu=1
+"$(dirname "$0")/fetch-cxl-cli.sh"
 [ ${#missing[@]} -eq 0 ] && [ $need_qemu -eq 0 ] && exit 0
 
 [ "$(id -u)" -eq 0 ] || die "missing packages: ${missing[*]} (run as root, or install them)"

@@ -13,15 +13,18 @@ LAB_TREE=${LAB_TREE:-$LAB_CACHE/linux}
 LAB_BUILD=${LAB_BUILD:-$LAB_CACHE/build}
 LAB_OUT=${LAB_OUT:-$LAB_ROOT/out}
 # The config fragments (configs/NAME.config) of the test kernel.
-LAB_FRAGMENTS=${LAB_FRAGMENTS:-guest numa cxl mm-tests cram debug}
+LAB_FRAGMENTS=${LAB_FRAGMENTS:-guest numa cxl mm-tests cram cxl-sysram debug}
 BASE_TAG=v7.3-base
 
 die() { echo "error: $*" >&2; exit 1; }
 note() { echo "==> $*" >&2; }
 
-# apt-get with a private sources list: never touches /etc/apt.
+# apt-get with a private sources list: never touches /etc/apt. Its state
+# is in LAB_APT_DIR (default $LAB_CACHE/apt), for LAB_APT_SUITES (default
+# bookworm and its backports, and trixie-backports).
 lab_apt() {
-	local dir=$LAB_CACHE/apt
+	local dir=${LAB_APT_DIR:-$LAB_CACHE/apt}
+	local suites=${LAB_APT_SUITES:-bookworm bookworm-backports trixie-backports}
 	mkdir -p "$dir/lists/partial" "$dir/archives/partial"
 	local mirror
 	if [ ! -f "$dir/debian.sources" ]; then
@@ -34,7 +37,7 @@ lab_apt() {
 		cat > "$dir/debian.sources" <<-SRC
 		Types: deb
 		URIs: $mirror
-		Suites: bookworm bookworm-backports trixie-backports
+		Suites: $suites
 		Components: main
 		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 		SRC

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Build the lab guest's initramfs (gzip'ed newc cpio): static busybox,
-# numactl and migratepages, and GNU timeout (the kselftest runner uses its
-# --foreground), with their libraries, qemu/guest-init.sh as /init,
-# qemu/machine.env as /lab/machine.env, and each STAGING_DIR's contents
-# under /lab/ (kselftest/, run.sh, ...).
+# numactl and migratepages and GNU timeout (the kselftest runner uses its
+# --foreground) with their libraries, cxl-cli (trixie's, on its own loader
+# and libraries in /opt/cxl-cli, from scripts/fetch-cxl-cli.sh),
+# qemu/guest-init.sh as /init, qemu/machine.env as /lab/machine.env, and
+# each STAGING_DIR's contents under /lab/ (kselftest/, run.sh, ...).
 # Usage: scripts/make-initramfs.sh OUT.cpio.gz [STAGING_DIR...]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -20,6 +21,11 @@ busybox=$(command -v busybox) || die "busybox missing $hint"
 ldd "$busybox" >/dev/null 2>&1 && die "$busybox is not static: install busybox-static $hint"
 numactl=$(command -v numactl) || die "numactl missing $hint"
 migratepages=$(command -v migratepages) || die "migratepages missing (package numactl) $hint"
+cxl_root=$LAB_CACHE/cxl-cli/root
+cxl_loader=$cxl_root/usr/lib64/ld-linux-x86-64.so.2
+if [ ! -x "$cxl_root/usr/bin/cxl" ] || [ ! -x "$cxl_loader" ]; then
+	die "cxl-cli missing (run scripts/fetch-cxl-cli.sh)"
+fi
 gnu_timeout=/usr/bin/timeout
 "$gnu_timeout" --version 2>/dev/null | grep -q coreutils || die "GNU timeout missing (package coreutils)"
 command -v cpio >/dev/null || die "cpio missing $hint"
@@ -59,6 +65,22 @@ for exe in "$numactl" "$migratepages" "$gnu_timeout"; do
 	cp -L "$exe" "$root/usr/bin/"
 	copy_libs "$exe"
 done
+
+# cxl-cli needs a newer glibc than the rest: its own loader and libraries.
+mkdir -p "$root/opt/cxl-cli/lib"
+cp "$cxl_root/usr/bin/cxl" "$root/opt/cxl-cli/"
+cp -L "$cxl_loader" "$root/opt/cxl-cli/lib/"
+for lib in $("$cxl_loader" --library-path \
+		"$cxl_root/usr/lib/x86_64-linux-gnu:$cxl_root/lib/x86_64-linux-gnu" \
+		--list "$cxl_root/usr/bin/cxl" | grep -o "$cxl_root/[^ ]*"); do
+	cp -L "$lib" "$root/opt/cxl-cli/lib/"
+done
+cat > "$root/usr/bin/cxl" <<'WRAPPER'
+#!/bin/sh
+exec /opt/cxl-cli/lib/ld-linux-x86-64.so.2 --library-path /opt/cxl-cli/lib \
+	/opt/cxl-cli/cxl "$@"
+WRAPPER
+chmod 755 "$root/usr/bin/cxl"
 
 install -m 755 "$LAB_ROOT/qemu/guest-init.sh" "$root/init"
 install -m 644 "$LAB_ROOT/qemu/machine.env" "$root/lab/machine.env"

@@ -51,6 +51,20 @@
  *            both halves do. It runs second because kernel objects left on
  *            the control node can keep it from being removed.
  *
+ * Two variants run each case: "dimm", the test driver's private node and
+ * control range (the DIMMs), and "cxl", the lab's CXL region as a sysram
+ * region: plugged "private" (no service) in the private half, and plugged
+ * as ordinary memory ("online_movable") in the control half, so that the
+ * control is the same memory as the private node. The DIMM control range
+ * is removed for both halves of the cxl variant. In its control half the
+ * overflow lands on CXL memory, which TCG emulates as I/O (about 1.4 MiB/s
+ * written): about 25 MiB per case. Both halves are in ZONE_MOVABLE (a
+ * node's first kernel-zone memory takes the node's own slab structures
+ * and can never be unplugged again), so the cxl variant runs the
+ * workloads of movable memory: anonymous memory, tmpfs and the
+ * interleaved task. ramfs pages and kernel objects are not movable and
+ * cannot land there even in the control half: those cases skip.
+ *
  * Huge pages need another kind of pressure, and have a fixture of their
  * own (thp_isolation); the hugetlb pool needs none (hugetlb, at the end).
  */
@@ -67,6 +81,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cxl_region.h"
 #include "lib.h"
 
 #define FINAL_HEADROOM_KB	(4 * 1024L)
@@ -95,6 +110,7 @@ struct target {
 
 FIXTURE(isolation) {
 	struct pnt_config cfg;
+	char region[CXL_NAME_LEN];	/* the cxl variant's region */
 	struct target t;
 	struct pressure fill[MASK_BITS];
 	long pre_free;		/* target, once under pressure */
@@ -113,18 +129,37 @@ static const char *range_name(bool control)
 	return control ? "control" : "private";
 }
 
+FIXTURE_VARIANT(isolation) {
+	bool cxl;	/* the target is the CXL region, not the DIMMs */
+};
+
+FIXTURE_VARIANT_ADD(isolation, dimm) {
+	.cxl = false,
+};
+
+FIXTURE_VARIANT_ADD(isolation, cxl) {
+	.cxl = true,
+};
+
+/* The CXL region's state for a half: the private node or the control. */
+static const char *cxl_state(bool control)
+{
+	return control ? "online_movable" : "private";
+}
+
 /*
  * Bring the target online (the control range, or the private node with the
- * control range removed) and describe it in @t. Returns 0 when set up, a
- * negative errno on failure.
+ * control range removed; with @region, that region plugged as one or the
+ * other) and describe it in @t. Returns 0 when set up, a negative errno
+ * on failure.
  */
 static int target_setup(const char *range, bool control, struct pnt_config *cfg,
-			struct target *t)
+			const char *region, struct target *t)
 {
 	unsigned long mem;
 	int ret;
 
-	if (control) {
+	if (control && !region) {
 		t->nid = cfg->control_nid;
 	} else {
 		/* An ordinary node without CPUs would soak up the fallback. */
@@ -134,7 +169,13 @@ static int target_setup(const char *range, bool control, struct pnt_config *cfg,
 				       ret);
 		t->nid = cfg->private_nid;
 	}
-	ret = pnt_range_ensure(range, true);
+	if (region) {
+		t->nid = cxl_sysram_node(region);
+		ret = t->nid < 0 ? t->nid :
+		      cxl_sysram_set_state(region, cxl_state(control));
+	} else {
+		ret = pnt_range_ensure(range, true);
+	}
 	if (!ret)
 		ret = nodelist_mask("has_memory", &mem);
 	if (!ret)
@@ -155,7 +196,9 @@ static int target_setup(const char *range, bool control, struct pnt_config *cfg,
  * is refilled for each half.
  */
 static void isolation_begin(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(isolation) *self, bool control)
+			    FIXTURE_DATA(isolation) *self,
+			    const FIXTURE_VARIANT(isolation) *variant,
+			    bool control)
 {
 	long headroom, total = 0;
 	unsigned long dram;
@@ -169,7 +212,7 @@ static void isolation_begin(struct __test_metadata *_metadata,
 	self->active = true;
 	ASSERT_EQ(0, write_text(WMARK_SCALE, SCALE_FACTOR));
 	ASSERT_EQ(0, target_setup(range_name(control), control, &self->cfg,
-				  &self->t));
+				  variant->cxl ? self->region : NULL, &self->t));
 	dram = self->t.dram;
 	/* One CPU of the local node from here on (per-cpu lists, above). */
 	ASSERT_EQ(0, pin_to_node(self->t.local));
@@ -231,7 +274,10 @@ static void isolation_end(struct __test_metadata *_metadata,
 	for (n = 0; n < (int)MASK_BITS; n++)
 		pressure_release(&self->fill[n]);
 	drop_slab_caches();
-	ret = pnt_range_write(range_name(self->control), "remove");
+	if (self->region[0])
+		ret = cxl_sysram_set_state(self->region, "unplugged");
+	else
+		ret = pnt_range_write(range_name(self->control), "remove");
 	if (ret && self->control) {
 		TH_LOG("control range stays online: remove gave %d", ret);
 	} else {
@@ -242,6 +288,7 @@ static void isolation_end(struct __test_metadata *_metadata,
 
 FIXTURE_SETUP(isolation)
 {
+	self->region[0] = '\0';
 	self->active = false;
 	self->boost[0] = '\0';
 	self->scale[0] = '\0';
@@ -258,12 +305,21 @@ FIXTURE_SETUP(isolation)
 			       self->pcp_fraction, sizeof(self->pcp_fraction)));
 	ASSERT_EQ(0, write_text(VM_SYSCTL "percpu_pagelist_high_fraction",
 				PCP_FRACTION));
+	if (variant->cxl) {
+		ASSERT_EQ(0, cxl_region_create_sysfs(self->region,
+						     sizeof(self->region),
+						     cxl_ram_size(), "sysram",
+						     true));
+		ASSERT_EQ(0, cxl_sysram_set_state(self->region, "unplugged"));
+	}
 }
 
 FIXTURE_TEARDOWN(isolation)
 {
 	if (self->active)
 		isolation_end(_metadata, self);
+	if (self->region[0] && cxl_region_destroy_sysfs(self->region))
+		TH_LOG("%s stays: its memory is still plugged", self->region);
 	if (self->boost[0])
 		write_text(BOOST_FACTOR, self->boost);
 	if (self->scale[0])
@@ -279,12 +335,14 @@ typedef void (*workload_fn)(struct __test_metadata *_metadata,
 
 /* The private half, then the control half, of one test case. */
 static void run_halves(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(isolation) *self, workload_fn workload)
+		       FIXTURE_DATA(isolation) *self,
+		       const FIXTURE_VARIANT(isolation) *variant,
+		       workload_fn workload)
 {
 	int control;
 
 	for (control = 0; control <= 1; control++) {
-		isolation_begin(_metadata, self, control);
+		isolation_begin(_metadata, self, variant, control);
 		workload(_metadata, self);
 		isolation_end(_metadata, self);
 	}
@@ -362,7 +420,7 @@ static void anon_workload(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(isolation, anon, 1800)
 {
-	run_halves(_metadata, self, anon_workload);
+	run_halves(_metadata, self, variant, anon_workload);
 }
 
 /* WORKLOAD bytes of file data on a fresh @fstype, mapped to look at. */
@@ -423,9 +481,18 @@ static void ramfs_workload(struct __test_metadata *_metadata,
 	check_target(_metadata, self, on);
 }
 
+/* Movable memory only in the cxl variant (see the top). */
+#define SKIP_UNMOVABLE_ON_CXL(what)					\
+	do {								\
+		if (variant->cxl)					\
+			SKIP(return, what " cannot land in ZONE_MOVABLE: "\
+			     "no control on the CXL region");		\
+	} while (0)
+
 TEST_F_TIMEOUT(isolation, ramfs_page_cache, 1800)
 {
-	run_halves(_metadata, self, ramfs_workload);
+	SKIP_UNMOVABLE_ON_CXL("ramfs pages");
+	run_halves(_metadata, self, variant, ramfs_workload);
 }
 
 static void tmpfs_workload(struct __test_metadata *_metadata,
@@ -439,7 +506,7 @@ static void tmpfs_workload(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(isolation, tmpfs, 1800)
 {
-	run_halves(_metadata, self, tmpfs_workload);
+	run_halves(_metadata, self, variant, tmpfs_workload);
 }
 
 /* Dentries and inodes: kernel allocations with no mapping to look at. */
@@ -466,7 +533,8 @@ static void kernel_objects_workload(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(isolation, kernel_objects, 2400)
 {
-	run_halves(_metadata, self, kernel_objects_workload);
+	SKIP_UNMOVABLE_ON_CXL("kernel objects");
+	run_halves(_metadata, self, variant, kernel_objects_workload);
 }
 
 /*
@@ -525,7 +593,7 @@ static void interleave_workload(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(isolation, interleave_all, 1800)
 {
-	run_halves(_metadata, self, interleave_workload);
+	run_halves(_metadata, self, variant, interleave_workload);
 }
 
 /*
@@ -692,7 +760,7 @@ static void thp_begin(struct __test_metadata *_metadata,
 	self->control = control;
 	self->active = true;
 	ASSERT_EQ(0, target_setup(range_name(control), control, &self->cfg,
-				  &self->t));
+				  NULL, &self->t));
 	dram = self->t.dram;
 
 	ASSERT_EQ(0, write_text(THP_DIR "/defrag", "never"));
