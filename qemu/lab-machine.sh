@@ -18,6 +18,9 @@
 #   to node 3.
 # CXL: one type-3 volatile device (256 MiB) behind a pxb-cxl host bridge
 #   and a 4 GiB fixed memory window, as in shared/GUIDE.md.
+#   With CXL_PHYSICAL_MB set, the device is compressed: QEMU gets a second
+#   QMP socket for the device model (lab_model_args), which sends the
+#   guest CXL event records through it.
 # LAB_QEMU_ACCEL replaces "tcg"; LAB_QEMU_EXTRA (words) is appended, e.g.
 #   for the benchmark's instruction counting (scripts/bench.sh).
 
@@ -68,6 +71,24 @@ lab_qemu_args() {
 		-device cxl-type3,bus=rp0,volatile-memdev=cxl-mem0,id=cxl-vmem0,sn=0x1234
 		-machine cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G
 	)
+	[ -z "${CXL_PHYSICAL_MB:-}" ] ||
+		_args+=(-qmp "unix:$work/model-qmp.sock,server=on,wait=off")
 	# shellcheck disable=SC2206 # words on purpose
 	[ -z "${LAB_QEMU_EXTRA:-}" ] || _args+=($LAB_QEMU_EXTRA)
+}
+
+# lab_model_args ARRAY WORKDIR LOGFILE: fill ARRAY with the device model's
+# arguments for the machine lab_qemu_args made in WORKDIR (empty if the
+# CXL device is not compressed).
+lab_model_args() {
+	local -n _margs=$1
+	local work=$2 log=$3
+	# shellcheck source=machine.env
+	. "$LAB_MACHINE_ENV"
+	_margs=()
+	[ -n "${CXL_PHYSICAL_MB:-}" ] || return 0
+	_margs=(--file "$work/cxl-mem0" --size 256M
+		--capacity "${CXL_PHYSICAL_MB}M" --high "$CXL_HIGH_PCT"
+		--low "$CXL_LOW_PCT" --qmp "$work/model-qmp.sock"
+		--device /machine/peripheral/cxl-vmem0 --log "$log")
 }

@@ -9,6 +9,9 @@
 #   guest never reaches userspace, if run.sh fails or the kernel reports a
 #   problem on the console (scripts/check-console.sh; -C leaves that
 #   check to the caller).
+#   With a compressed CXL device (CXL_PHYSICAL_MB in qemu/machine.env), the
+#   device model runs beside QEMU, logging to LOGDIR/cxl-model.log; if it
+#   dies before QEMU does, or fails, so does the boot.
 # -I: interactive shell on this terminal (lab.shell=1; Ctrl-A X quits),
 #   console also logged; no timeout unless -t is given.
 set -euo pipefail
@@ -38,8 +41,9 @@ console=$logdir/console.log ktap=$logdir/ktap.log qerr=$logdir/qemu.stderr
 dmesg_log=$logdir/dmesg.log
 rm -f "$console" "$ktap" "$qerr" "$dmesg_log" "$logdir/qemu.cmd"
 work=$(mktemp -d "${TMPDIR:-/tmp}/lab-boot.XXXXXX")
-watcher="" offwatch=""
+watcher="" offwatch="" model_pid=""
 cleanup() {
+	[ -z "$model_pid" ] || kill "$model_pid" 2>/dev/null || true
 	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null || true
 	[ -z "$offwatch" ] || kill "$offwatch" 2>/dev/null || true
 	rm -rf "$work"
@@ -47,6 +51,10 @@ cleanup() {
 trap cleanup EXIT
 
 lab_qemu_args machine "$work"
+model_log=$logdir/cxl-model.log
+model=()
+lab_model_args model "$work" "$model_log"
+rm -f "$model_log"
 # Warnings and worse on the console (a race test rebuilds the zonelists
 # thousands of times, each with pr_info() lines); everything in dmesg.log.
 cmdline="console=ttyS0 panic=-1 loglevel=5 log_buf_len=8M"
@@ -83,6 +91,14 @@ watcher=$!
 ) &
 offwatch=$!
 
+if [ ${#model[@]} -gt 0 ]; then
+	make -s -C "$LAB_ROOT/qemu/cxl-compress-model" O="$LAB_OUT/model" >&2 ||
+		die "the CXL device model did not build (liblz4-dev: scripts/install-deps.sh)"
+	# It waits for QEMU's backing file and socket.
+	"$LAB_OUT/model/cxl-compress-model" "${model[@]}" </dev/null &
+	model_pid=$!
+fi
+
 limit="timeout ${timeout_s} s"
 [ "$timeout_s" != 0 ] || limit="no timeout"
 note "booting $kernel (log: $console, $limit)"
@@ -101,6 +117,19 @@ if [ -e "$work/poweroff-hang" ]; then
 	rc=0
 fi
 
+model_status=""
+if [ -n "$model_pid" ]; then
+	if kill -0 "$model_pid" 2>/dev/null; then
+		kill -TERM "$model_pid"
+		wait "$model_pid" || model_status="failed (exit $?)"
+	else
+		wait "$model_pid" || true
+		model_status="died during the run"
+	fi
+	model_pid=""
+	tail -n 1 "$model_log" 2>/dev/null || true
+fi
+
 [ ! -s "$work/up" ] || echo "boot to userspace: $(cat "$work/up") s"
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 	echo "error: the guest did not power off within ${timeout_s} s;" \
@@ -114,6 +143,8 @@ if [ $rc -ne 0 ]; then
 	die "qemu failed (exit $rc); its command line: $logdir/qemu.cmd"
 fi
 [ ! -s "$qerr" ] || cat "$qerr" >&2
+[ -z "$model_status" ] ||
+	die "the CXL device model $model_status (its log: $model_log)"
 if [ $check_console -eq 1 ]; then
 	"$LAB_ROOT/scripts/check-console.sh" "$console" ||
 		die "the kernel reported problems (console log: $console)"

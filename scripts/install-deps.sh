@@ -8,7 +8,7 @@ set -euo pipefail
 
 pkgs=(build-essential flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils
       ccache quilt busybox-static numactl libnuma-dev libcap-dev python3 git rsync
-      ndctl)
+      ndctl liblz4-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -53,17 +53,19 @@
  *
  * Two variants run each case: "dimm", the test driver's private node and
  * control range (the DIMMs), and "cxl", the lab's CXL region as a sysram
- * region: plugged "private" (no service) in the private half, and plugged
- * as ordinary memory ("online_movable") in the control half, so that the
- * control is the same memory as the private node. The DIMM control range
- * is removed for both halves of the cxl variant. In its control half the
- * overflow lands on CXL memory, which TCG emulates as I/O (about 1.4 MiB/s
- * written): about 25 MiB per case. Both halves are in ZONE_MOVABLE (a
- * node's first kernel-zone memory takes the node's own slab structures
- * and can never be unplugged again), so the cxl variant runs the
- * workloads of movable memory: anonymous memory, tmpfs and the
- * interleaved task. ramfs pages and kernel objects are not movable and
- * cannot land there even in the control half: those cases skip.
+ * region, plugged "private" (no service) in the private half. For the
+ * workloads of movable memory (anonymous memory, tmpfs, the interleaved
+ * task) the control half plugs the same region as ordinary memory
+ * ("online_movable"), so that the control is the same memory as the
+ * private node, and the DIMM control range is removed for both halves.
+ * In that control half the overflow lands on CXL memory, which TCG
+ * emulates as I/O (about 1.4 MiB/s written): about 25 MiB per case.
+ * ramfs pages and kernel objects are not movable: ZONE_MOVABLE would keep
+ * them out of a private node whatever it is, so their private half plugs
+ * the region "private_kernel", a kernel zone. Their control half is the
+ * DIMM control range: an ordinary CXL node in a kernel zone takes the
+ * node's own slab structures in its first memory block, and could never
+ * be unplugged again.
  *
  * Huge pages need another kind of pressure, and have a fixture of their
  * own (thp_isolation); the hugetlb pool needs none (hugetlb, at the end).
@@ -118,6 +120,8 @@ FIXTURE(isolation) {
 	size_t map_len;
 	char mnt[64];		/* the workload's mount, if any */
 	bool control;		/* this half's target is the control range */
+	bool unmovable;		/* the case's workload is not movable */
+	bool on_region;		/* this half's target is the CXL region */
 	bool active;		/* a half is set up */
 	char boost[16];		/* vm.watermark_boost_factor to restore */
 	char scale[16];		/* vm.watermark_scale_factor to restore */
@@ -141,20 +145,24 @@ FIXTURE_VARIANT_ADD(isolation, cxl) {
 	.cxl = true,
 };
 
-/* The CXL region's state for a half: the private node or the control. */
-static const char *cxl_state(bool control)
+/*
+ * The CXL region's state for a half, or NULL when the half's target is
+ * the DIMM control range (see the top).
+ */
+static const char *cxl_state(bool control, bool unmovable)
 {
+	if (unmovable)
+		return control ? NULL : "private_kernel";
 	return control ? "online_movable" : "private";
 }
 
 /*
  * Bring the target online (the control range, or the private node with the
- * control range removed; with @region, that region plugged as one or the
- * other) and describe it in @t. Returns 0 when set up, a negative errno
- * on failure.
+ * control range removed; with @region, that region plugged in @state) and
+ * describe it in @t. Returns 0 when set up, a negative errno on failure.
  */
 static int target_setup(const char *range, bool control, struct pnt_config *cfg,
-			const char *region, struct target *t)
+			const char *region, const char *state, struct target *t)
 {
 	unsigned long mem;
 	int ret;
@@ -171,8 +179,7 @@ static int target_setup(const char *range, bool control, struct pnt_config *cfg,
 	}
 	if (region) {
 		t->nid = cxl_sysram_node(region);
-		ret = t->nid < 0 ? t->nid :
-		      cxl_sysram_set_state(region, cxl_state(control));
+		ret = t->nid < 0 ? t->nid : cxl_sysram_set_state(region, state);
 	} else {
 		ret = pnt_range_ensure(range, true);
 	}
@@ -200,6 +207,7 @@ static void isolation_begin(struct __test_metadata *_metadata,
 			    const FIXTURE_VARIANT(isolation) *variant,
 			    bool control)
 {
+	const char *state = NULL;
 	long headroom, total = 0;
 	unsigned long dram;
 	int n;
@@ -210,9 +218,12 @@ static void isolation_begin(struct __test_metadata *_metadata,
 	self->mnt[0] = '\0';
 	self->control = control;
 	self->active = true;
+	if (variant->cxl)
+		state = cxl_state(control, self->unmovable);
+	self->on_region = state != NULL;
 	ASSERT_EQ(0, write_text(WMARK_SCALE, SCALE_FACTOR));
 	ASSERT_EQ(0, target_setup(range_name(control), control, &self->cfg,
-				  variant->cxl ? self->region : NULL, &self->t));
+				  state ? self->region : NULL, state, &self->t));
 	dram = self->t.dram;
 	/* One CPU of the local node from here on (per-cpu lists, above). */
 	ASSERT_EQ(0, pin_to_node(self->t.local));
@@ -274,7 +285,7 @@ static void isolation_end(struct __test_metadata *_metadata,
 	for (n = 0; n < (int)MASK_BITS; n++)
 		pressure_release(&self->fill[n]);
 	drop_slab_caches();
-	if (self->region[0])
+	if (self->on_region)
 		ret = cxl_sysram_set_state(self->region, "unplugged");
 	else
 		ret = pnt_range_write(range_name(self->control), "remove");
@@ -290,6 +301,8 @@ FIXTURE_SETUP(isolation)
 {
 	self->region[0] = '\0';
 	self->active = false;
+	self->unmovable = false;
+	self->on_region = false;
 	self->boost[0] = '\0';
 	self->scale[0] = '\0';
 	self->pcp_fraction[0] = '\0';
@@ -481,17 +494,9 @@ static void ramfs_workload(struct __test_metadata *_metadata,
 	check_target(_metadata, self, on);
 }
 
-/* Movable memory only in the cxl variant (see the top). */
-#define SKIP_UNMOVABLE_ON_CXL(what)					\
-	do {								\
-		if (variant->cxl)					\
-			SKIP(return, what " cannot land in ZONE_MOVABLE: "\
-			     "no control on the CXL region");		\
-	} while (0)
-
 TEST_F_TIMEOUT(isolation, ramfs_page_cache, 1800)
 {
-	SKIP_UNMOVABLE_ON_CXL("ramfs pages");
+	self->unmovable = true;
 	run_halves(_metadata, self, variant, ramfs_workload);
 }
 
@@ -533,7 +538,7 @@ static void kernel_objects_workload(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(isolation, kernel_objects, 2400)
 {
-	SKIP_UNMOVABLE_ON_CXL("kernel objects");
+	self->unmovable = true;
 	run_halves(_metadata, self, variant, kernel_objects_workload);
 }
 
@@ -760,7 +765,7 @@ static void thp_begin(struct __test_metadata *_metadata,
 	self->control = control;
 	self->active = true;
 	ASSERT_EQ(0, target_setup(range_name(control), control, &self->cfg,
-				  NULL, &self->t));
+				  NULL, NULL, &self->t));
 	dram = self->t.dram;
 
 	ASSERT_EQ(0, write_text(THP_DIR "/defrag", "never"));
