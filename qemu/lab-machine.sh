@@ -20,7 +20,8 @@
 #   and a 4 GiB fixed memory window, as in shared/GUIDE.md.
 #   With CXL_PHYSICAL_MB set, the device is compressed: QEMU gets a second
 #   QMP socket for the device model (lab_model_args), which sends the
-#   guest CXL event records through it.
+#   guest CXL event records through it, and a fourth serial port (ttyS3)
+#   on which the guest's tests ask the model for its figures.
 # LAB_QEMU_ACCEL replaces "tcg"; LAB_QEMU_EXTRA (words) is appended, e.g.
 #   for the benchmark's instruction counting (scripts/bench.sh).
 
@@ -71,8 +72,12 @@ lab_qemu_args() {
 		-device cxl-type3,bus=rp0,volatile-memdev=cxl-mem0,id=cxl-vmem0,sn=0x1234
 		-machine cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G
 	)
+	# The device model: its QMP socket, and the guest's line to it
+	# (ttyS3: the lab's plans use ttyS0-2).
 	[ -z "${CXL_PHYSICAL_MB:-}" ] ||
-		_args+=(-qmp "unix:$work/model-qmp.sock,server=on,wait=off")
+		_args+=(-qmp "unix:$work/model-qmp.sock,server=on,wait=off"
+			-chardev "socket,id=model,path=$work/model-guest.sock,server=on,wait=off"
+			-device isa-serial,chardev=model,index=3)
 	# shellcheck disable=SC2206 # words on purpose
 	[ -z "${LAB_QEMU_EXTRA:-}" ] || _args+=($LAB_QEMU_EXTRA)
 }
@@ -90,5 +95,6 @@ lab_model_args() {
 	_margs=(--file "$work/cxl-mem0" --size 256M
 		--capacity "${CXL_PHYSICAL_MB}M" --high "$CXL_HIGH_PCT"
 		--low "$CXL_LOW_PCT" --qmp "$work/model-qmp.sock"
-		--device /machine/peripheral/cxl-vmem0 --log "$log")
+		--device /machine/peripheral/cxl-vmem0
+		--guest "$work/model-guest.sock" --log "$log")
 }

@@ -87,7 +87,7 @@ watcher=$!
 	until grep -qs 'LAB: powering off' "$console"; do sleep 1; done
 	sleep 60
 	touch "$work/poweroff-hang"
-	pkill -KILL -f -- "$work/" || true
+	pkill -KILL -f -- "qemu-system-x86_64 .*$work/" || true
 ) &
 offwatch=$!
 
@@ -123,8 +123,13 @@ if [ -n "$model_pid" ]; then
 		kill -TERM "$model_pid"
 		wait "$model_pid" || model_status="failed (exit $?)"
 	else
-		wait "$model_pid" || true
-		model_status="died during the run"
+		# It ends by itself once QEMU closes its sockets (exit 0), or
+		# a test asked it to die (cxl_compression_test); nothing else.
+		model_rc=0
+		wait "$model_pid" || model_rc=$?
+		[ $model_rc -eq 0 ] ||
+			tail -n 1 "$model_log" 2>/dev/null | grep -q "killed on request" ||
+			model_status="died during the run (exit $model_rc)"
 	fi
 	model_pid=""
 	tail -n 1 "$model_log" 2>/dev/null || true

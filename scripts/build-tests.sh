@@ -46,4 +46,10 @@ fi
 installed=$stage/kselftest/private_nodes
 [ -x "$stage/kselftest/run_kselftest.sh" ] && [ -f "$installed/test_modules/private_node_test.ko" ] ||
 	die "the kselftest install in $stage/kselftest is incomplete"
+# The kernel's own modules the tests load (not installed in the guest
+# otherwise: the lab kernel has everything else built in).
+mkdir -p "$stage/modules"
+for ko in drivers/cxl/type3_drivers/cxl_compression/cxl_compression.ko; do
+	[ ! -f "$LAB_BUILD/$ko" ] || cp "$LAB_BUILD/$ko" "$stage/modules/"
+done
 note "staged the kselftest runner, $(grep -c . "$stage/kselftest/kselftest-list.txt") test programs and $(ls "$installed/test_modules"/*.ko | wc -l) modules in $stage/kselftest"

@@ -3,11 +3,17 @@
  * Change tracking: QEMU writes the guest's data into the backing file
  * through a shared mapping, so every page it writes is dirty in the host's
  * page cache until written back. cachestat() counts the dirty pages of a
- * range: halving the ranges that have some finds the written pages in
- * O(written * log(size)) calls, and sync_file_range() on each one found
- * cleans it (and write-protects QEMU's mapping of it) before it is read,
- * so a later write dirties it again. The kernel's own writeback can clean
- * a page first: the sweep catches those, and counts them.
+ * range, one call per 2 MiB chunk. A chunk with any is written back with
+ * sync_file_range(), which cleans its pages (and write-protects QEMU's
+ * mapping of them) so that a later write dirties them again, and then
+ * every page of it is measured. The unit is the chunk, not the page: the
+ * page cache may hold the file in large folios (up to 2 MiB, aligned),
+ * whose dirty state and writeback cover all their pages at once. The
+ * writeback is only started, not waited for: a look must take a few
+ * milliseconds, or pages stay dirty long enough for the kernel's flusher,
+ * which writes back the file's dirty pages every few seconds once it has
+ * been dirty for 30 s, to clean them first. The sweep catches those, and
+ * counts them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -159,11 +165,11 @@ void cm_measure_all(struct cm_dev *dev)
 		measure(dev, i);
 }
 
-/* The dirty pages of [first, first + n): clean each, then measure it. */
-static long scan_range(struct cm_dev *dev, size_t first, size_t n)
+/* A chunk with dirty pages: clean it, then measure every page of it. */
+static long scan_chunk(struct cm_dev *dev, size_t first, size_t n)
 {
 	uint64_t off = (uint64_t)first * CM_PAGE, dirty;
-	long found, more;
+	size_t i;
 	int ret;
 
 	ret = cachestat_dirty(dev->fd, off, (uint64_t)n * CM_PAGE, &dirty);
@@ -171,34 +177,25 @@ static long scan_range(struct cm_dev *dev, size_t first, size_t n)
 		return ret;
 	if (!dirty)
 		return 0;
-	if (n == 1) {
-		if (sync_file_range(dev->fd, off, CM_PAGE,
-				    SYNC_FILE_RANGE_WAIT_BEFORE |
-				    SYNC_FILE_RANGE_WRITE |
-				    SYNC_FILE_RANGE_WAIT_AFTER))
-			return -errno;
-		measure(dev, first);
-		return 1;
-	}
-	found = scan_range(dev, first, n / 2);
-	if (found < 0)
-		return found;
-	more = scan_range(dev, first + n / 2, n - n / 2);
-	return more < 0 ? more : found + more;
+	/* A folio under writeback already stays dirty: seen next look. */
+	if (sync_file_range(dev->fd, off, (uint64_t)n * CM_PAGE,
+			    SYNC_FILE_RANGE_WRITE))
+		return -errno;
+	for (i = first; i < first + n; i++)
+		measure(dev, i);
+	return n;
 }
 
 long cm_scan_dirty(struct cm_dev *dev)
 {
-	/* 2 MiB at the top: a few hundred calls find nothing quickly. */
-	const size_t chunk = 512;
 	size_t i;
 	long found = 0, ret;
 
 	if (!dev->dirty_tracking)
 		return 0;
-	for (i = 0; i < dev->npages; i += chunk) {
-		ret = scan_range(dev, i, dev->npages - i < chunk ?
-					  dev->npages - i : chunk);
+	for (i = 0; i < dev->npages; i += CM_CHUNK) {
+		ret = scan_chunk(dev, i, dev->npages - i < CM_CHUNK ?
+					 dev->npages - i : CM_CHUNK);
 		if (ret < 0)
 			return ret;
 		found += ret;

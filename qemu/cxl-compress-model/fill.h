@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #define CM_PAGE		4096u
+/* Pages in a unit of change tracking: 2 MiB, the largest page cache folio. */
+#define CM_CHUNK	512u
 /* The media stores compressed pages in granules of this many bytes. */
 #define CM_GRANULE	64u
 
@@ -41,9 +43,10 @@ void cm_close(struct cm_dev *dev);
 /* Measure every page (at start). */
 void cm_measure_all(struct cm_dev *dev);
 /*
- * Measure the pages written since the last call: those the page cache
- * holds dirty, each written back first so that the next write dirties it
- * again. Returns the number measured, or -errno.
+ * Measure the pages written since the last call: every page of each
+ * CM_CHUNK that the page cache holds dirty pages of, written back first
+ * so that the next write dirties them again. Returns the number of pages
+ * measured, or -errno.
  */
 long cm_scan_dirty(struct cm_dev *dev);
 /*

@@ -19,21 +19,37 @@
  *   health-status bit 1 (performance degraded) = above the high
  *   watermark: no more data must come.
  *
+ * Between crossings it repeats the record every --heartbeat-s seconds,
+ * with the same fields, so that the guest can tell a device that has
+ * nothing new to say from one that is gone.
+ *
+ * With --guest, it also answers the guest on a serial port (a QEMU
+ * socket chardev): a line "status" gets one line of the current figures
+ * ("status key=value..."; every page is measured first), "zero"
+ * clears the media, as a sanitize at provisioning would (the guest must
+ * not be using the memory), answering "zeroed", and "die" makes it log
+ * "killed on request" and kill itself (SIGKILL), for the guest's test of
+ * a device model that disappears.
+ *
  * Every line of the log is "<seconds since start> <what> key=value...":
  *   start, status (on each change of a percent, and every --status-s),
  *   event (with the QMP delivery time), overflow (the fill passed the
- *   capacity), stop (the totals). It exits 0 when QEMU (--pid) is gone or
- *   on SIGTERM, and non-zero on any failure.
+ *   capacity), stop (the totals). It exits 0 on SIGTERM, or once QEMU is
+ *   gone (--pid, or QEMU closed its sockets), and non-zero on any failure.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,7 +117,7 @@ static void usage(int status)
 "usage: cxl-compress-model --file PATH --size BYTES --capacity BYTES\n"
 "         --qmp SOCKET --device QOM-PATH [--pid QEMU-PID] [--high PCT]\n"
 "         [--low PCT] [--interval-ms MS] [--sweep PAGES] [--status-s S]\n"
-"         [--log FILE] [--wait-s S]\n"
+"         [--heartbeat-s S] [--guest SOCKET] [--log FILE] [--wait-s S]\n"
 "  --file      the type-3 device's backing file (QEMU's share=on file)\n"
 "  --size      the capacity the device advertises (the region's size)\n"
 "  --capacity  its physical capacity (smaller: the compressed media)\n"
@@ -110,9 +126,91 @@ static void usage(int status)
 "  --pid       exit once this process (QEMU) is gone\n"
 "  --high/--low  watermarks, percent of --capacity (default 75/50)\n"
 "  --interval-ms between looks at the written pages (default 100)\n"
-"  --sweep     pages re-measured per look, round-robin (default 256)\n"
+"  --sweep     pages re-measured per look, round-robin (default 1024)\n"
+"  --heartbeat-s  repeat the last record this often (default 2; 0: never)\n"
+"  --guest     a QEMU socket chardev (a guest serial port) to answer on\n"
 "  --wait-s    how long to wait for the file and the socket (default 60)\n");
 	exit(status);
+}
+
+/*
+ * The guest's serial line: wait up to @ms for input, and answer each
+ * complete line. Returns 0, or -errno if the channel broke.
+ */
+static int guest_io(int fd, char *buf, size_t size, size_t *len, int ms,
+		    struct cm_dev *dev, const struct cm_wmark *wm,
+		    uint64_t capacity, uint64_t max_phys, uint64_t overflows,
+		    uint64_t events, uint64_t heartbeats)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char reply[512], *nl;
+	ssize_t n;
+	int m;
+
+	if (poll(&p, 1, ms) <= 0)
+		return 0;
+	n = read(fd, buf + *len, size - 1 - *len);
+	if (n <= 0)
+		return n ? -errno : -EPIPE;
+	*len += n;
+	buf[*len] = '\0';
+	while ((nl = strpbrk(buf, "\r\n"))) {
+		*nl = '\0';
+		if (!strcmp(buf, "die")) {
+			log_line("stop", "killed on request");
+			raise(SIGKILL);
+		}
+		if (!strcmp(buf, "zero")) {
+			/* QEMU's mapping of the file reads zeros from here on. */
+			if (fallocate(dev->fd, FALLOC_FL_PUNCH_HOLE |
+				      FALLOC_FL_KEEP_SIZE, 0,
+				      (off_t)dev->npages * CM_PAGE))
+				return -errno;
+			cm_measure_all(dev);
+			log_line("guest", "zeroed physical=%llu",
+				 (unsigned long long)dev->physical);
+			if (write(fd, "zeroed\n", 7) != 7)
+				return -EIO;
+		} else if (!strcmp(buf, "status")) {
+			/* Exact figures: the written pages, then every page. */
+			if (cm_scan_dirty(dev) < 0)
+				return -EIO;
+			cm_sweep(dev, dev->npages);
+			if (dev->physical > max_phys)
+				max_phys = dev->physical;
+			m = snprintf(reply, sizeof(reply),
+				     "status logical=%llu physical=%llu compressed=%llu "
+				     "used_pages=%llu capacity=%llu high=%llu low=%llu "
+				     "above=%d max_physical=%llu overflows=%llu "
+				     "events=%llu heartbeats=%llu\n",
+				     (unsigned long long)dev->used_pages * CM_PAGE,
+				     (unsigned long long)dev->physical,
+				     (unsigned long long)dev->compressed,
+				     (unsigned long long)dev->used_pages,
+				     (unsigned long long)capacity,
+				     (unsigned long long)wm->high,
+				     (unsigned long long)wm->low, wm->above,
+				     (unsigned long long)max_phys,
+				     (unsigned long long)overflows,
+				     (unsigned long long)events,
+				     (unsigned long long)heartbeats);
+			if (write(fd, reply, m) != m)
+				return -EIO;
+		} else if (buf[0]) {
+			log_line("guest", "unknown request '%s'", buf);
+		}
+		memmove(buf, nl + 1, strlen(nl + 1) + 1);
+		*len = strlen(buf);
+	}
+	if (*len == size - 1)
+		*len = 0;	/* a line too long: dropped */
+	return 0;
+}
+
+/* QEMU closed the socket: it is exiting, which ends the model's run. */
+static bool qemu_gone(int err)
+{
+	return err == -EPIPE || err == -ECONNRESET;
 }
 
 /* Send the record for @fill (see the top); returns the QMP round trip in ms. */
@@ -139,6 +237,27 @@ static int send_event(struct qmp *q, const char *device, uint64_t fill,
 	if (ret)
 		log_line("error", "qmp=%d %s", ret, err);
 	return ret;
+}
+
+/* Connect to a listening unix socket, retrying for @wait_s seconds. */
+static int connect_unix(const char *path, int wait_s)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, i;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	for (i = 0; i < wait_s * 10 && !stop; i++) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return fd;
+		close(fd);
+		usleep(100000);
+	}
+	return -1;
 }
 
 static bool wait_for(const char *path, size_t size, int wait_s)
@@ -170,13 +289,21 @@ int main(int argc, char **argv)
 		{ "status-s", required_argument, NULL, 'S' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "wait-s", required_argument, NULL, 'W' },
+		{ "heartbeat-s", required_argument, NULL, 'B' },
+		{ "guest", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *file = NULL, *sock = NULL, *device = NULL, *logpath = NULL;
+	const char *guest_path = NULL;
+	int heartbeat_s = 2, guest = -1;
+	char gbuf[256];
+	size_t glen = 0;
+	uint64_t heartbeats = 0;
+	double last_event = 0;
 	unsigned long long size = 0, capacity = 0;
 	int high = 75, low = 50, interval_ms = 100, status_s = 5, wait_s = 60;
-	size_t sweep = 256;
+	size_t sweep = 1024;
 	pid_t qemu = 0;
 	struct cm_dev dev;
 	struct cm_wmark wm;
@@ -203,6 +330,8 @@ int main(int argc, char **argv)
 		case 'S': status_s = atoi(optarg); break;
 		case 'l': logpath = optarg; break;
 		case 'W': wait_s = atoi(optarg); break;
+		case 'B': heartbeat_s = atoi(optarg); break;
+		case 'G': guest_path = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -243,6 +372,13 @@ int main(int argc, char **argv)
 	if (ret) {
 		log_line("error", "qmp=%s: %s %s", sock, strerror(-ret), err);
 		return 1;
+	}
+	if (guest_path) {
+		guest = connect_unix(guest_path, wait_s);
+		if (guest < 0) {
+			log_line("error", "guest=%s: %s", guest_path, strerror(errno));
+			return 1;
+		}
 	}
 	wm.high = capacity * high / 100;
 	wm.low = capacity * low / 100;
@@ -289,7 +425,7 @@ int main(int argc, char **argv)
 			     (unsigned long long)(dev.physical * 100 / capacity),
 			     ms, ret ? "failed" : "ok");
 			if (ret) {
-				rc = 1;
+				rc = !qemu_gone(ret);
 				break;
 			}
 		}
@@ -308,14 +444,43 @@ int main(int argc, char **argv)
 			     pct, (unsigned long long)dev.measured,
 			     (unsigned long long)dev.missed, scan_ms, cpu_ms());
 		}
+		if (ev)
+			last_event = now_s();
+		if (heartbeat_s > 0 && now_s() - last_event >= heartbeat_s) {
+			last_event = now_s();
+			heartbeats++;
+			ret = send_event(&q, device, dev.physical, capacity,
+					 wm.above, &ms);
+			if (ret) {
+				rc = !qemu_gone(ret);
+				break;
+			}
+		}
 		if (qemu > 0 && kill(qemu, 0) && errno == ESRCH)
 			break;
-		usleep(interval_ms * 1000);
+		if (guest < 0) {
+			usleep(interval_ms * 1000);
+			continue;
+		}
+		ret = guest_io(guest, gbuf, sizeof(gbuf), &glen, interval_ms,
+			       &dev, &wm, capacity, max_phys, overflows,
+			       events, heartbeats);
+		if (qemu_gone(ret)) {
+			log_line("guest", "line closed: QEMU is gone");
+			break;
+		}
+		if (ret < 0) {
+			log_line("error", "guest channel: %s", strerror(-ret));
+			rc = 1;
+			break;
+		}
 	}
 	log_line("stop", "max_physical=%llu capacity=%llu overflows=%llu events=%llu "
-	     "missed=%llu measured=%llu max_scan_ms=%.2f max_qmp_ms=%.1f cpu_ms=%.0f",
+	     "heartbeats=%llu missed=%llu measured=%llu max_scan_ms=%.2f "
+	     "max_qmp_ms=%.1f cpu_ms=%.0f",
 	     (unsigned long long)max_phys, capacity,
 	     (unsigned long long)overflows, (unsigned long long)events,
+	     (unsigned long long)heartbeats,
 	     (unsigned long long)dev.missed, (unsigned long long)dev.measured,
 	     max_scan_ms, max_ms, cpu_ms());
 	qmp_close(&q);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@
 
 #include "fill.h"
 
-#define NPAGES	512
+#define NPAGES	(4 * CM_CHUNK)	/* 8 MiB: four units of change tracking */
 
 static const char *dir;
 static int failed;	/* in the current case */
@@ -181,14 +182,15 @@ static void dirty_scan(void)
 	cm_measure_all(&dev);
 	EXPECT_EQ(0, dev.physical);
 	EXPECT_EQ(0, cm_scan_dirty(&dev));
+	/* Chunks 0 and 3 written: those two measured, no other. */
 	write_pages(3, 1, RANDOM);
 	write_pages(200, 2, ONE_BYTE);
 	write_pages(NPAGES - 1, 1, RANDOM);
-	EXPECT_EQ(4, cm_scan_dirty(&dev));
+	EXPECT_EQ(2 * CM_CHUNK, cm_scan_dirty(&dev));
 	EXPECT_EQ(2 * CM_PAGE + 2 * CM_GRANULE, dev.physical);
 	/* Written again: found again (the scan cleaned them). */
 	write_pages(3, 1, ZERO);
-	EXPECT_EQ(1, cm_scan_dirty(&dev));
+	EXPECT_EQ(CM_CHUNK, cm_scan_dirty(&dev));
 	EXPECT_EQ(CM_PAGE + 2 * CM_GRANULE, dev.physical);
 	EXPECT_EQ(0, cm_scan_dirty(&dev));
 	EXPECT_EQ(0, dev.missed);
@@ -249,8 +251,8 @@ static int accept_timeout(int lfd, int ms)
 	return poll(&p, 1, ms) == 1 ? accept(lfd, NULL, NULL) : -1;
 }
 
-/* Read one line within @ms; answer every command with a "return". */
-static int qmp_next(int fd, char *line, size_t len, int ms)
+/* Read one line within @ms; with @answer, answer it with a "return". */
+static int read_line(int fd, char *line, size_t len, int ms, bool answer)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	size_t n = 0;
@@ -260,11 +262,67 @@ static int qmp_next(int fd, char *line, size_t len, int ms)
 			return -1;
 		if (line[n] == '\n') {
 			line[n] = '\0';
+			if (!answer)
+				return 0;
 			return write(fd, "{\"return\": {}}\r\n", 16) == 16 ? 0 : -1;
 		}
 		n++;
 	}
 	return -1;
+}
+
+/* The next QMP command the model sent, answered. */
+static int qmp_next(int fd, char *line, size_t len, int ms)
+{
+	return read_line(fd, line, len, ms, true);
+}
+
+/* A listening unix socket at @dir/@name, for the model to connect to. */
+static int listen_at(const char *name, char *path, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, name);
+	snprintf(path, len, "%s", sa.sun_path);
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(fd, 1)) {
+		fail("%s: %s", sa.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Run the model on the scratch file, with a capacity of 64 pages (high
+ * watermark at 48, low at 32), its QMP client on @qmp, its guest line on
+ * @guest (NULL: none), a record every @heartbeat seconds (0: only at
+ * crossings), its log in @log. Returns its pid.
+ */
+static pid_t start_model(const char *model, const char *qmp,
+			 const char *guest, const char *heartbeat,
+			 const char *log)
+{
+	char size[32], cap[32];
+	pid_t pid;
+
+	snprintf(size, sizeof(size), "%u", NPAGES * CM_PAGE);
+	snprintf(cap, sizeof(cap), "%u", 64 * CM_PAGE);
+	unlink(log);
+	pid = fork();
+	if (!pid) {
+		execl(model, model, "--file", path, "--size", size,
+		      "--capacity", cap, "--qmp", qmp, "--device",
+		      "/machine/peripheral/cxl-vmem0", "--interval-ms", "20",
+		      "--heartbeat-s", heartbeat, "--log", log, "--wait-s", "10",
+		      guest ? "--guest" : (char *)NULL, guest, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
 }
 
 /* The value of "@key": N in a QMP command line, or -1. */
@@ -280,8 +338,7 @@ static long record_field(const char *line, const char *key)
 
 static void model_events(const char *model)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char line[2048], logpath[4096], size[32], cap[32], stopline[2048] = "";
+	char line[2048], logpath[4096], qmp_path[4096], stopline[2048] = "";
 	int fd = make_file(), lfd, cfd = -1, status;
 	pid_t pid;
 	FILE *log;
@@ -289,27 +346,11 @@ static void model_events(const char *model)
 	if (fd < 0)
 		return;
 	close(fd);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp.sock", dir);
 	snprintf(logpath, sizeof(logpath), "%s/model.log", dir);
-	unlink(sa.sun_path);
-	unlink(logpath);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(lfd, 1)) {
-		fail("qmp socket: %s", strerror(errno));
+	lfd = listen_at("qmp.sock", qmp_path, sizeof(qmp_path));
+	if (lfd < 0)
 		return;
-	}
-	/* 64 pages of capacity: high at 48 (75%), low at 32 (50%). */
-	snprintf(size, sizeof(size), "%u", NPAGES * CM_PAGE);
-	snprintf(cap, sizeof(cap), "%u", 64 * CM_PAGE);
-	pid = fork();
-	if (!pid) {
-		execl(model, model, "--file", path, "--size", size,
-		      "--capacity", cap, "--qmp", sa.sun_path, "--device",
-		      "/machine/peripheral/cxl-vmem0", "--interval-ms", "20",
-		      "--log", logpath, "--wait-s", "10", (char *)NULL);
-		_exit(127);
-	}
+	pid = start_model(model, qmp_path, NULL, "0", logpath);
 	cfd = accept_timeout(lfd, 10000);
 	if (cfd < 0 || write(cfd, "{\"QMP\": {}}\r\n", 13) != 13 ||
 	    qmp_next(cfd, line, sizeof(line), 10000) ||
@@ -358,7 +399,95 @@ out:
 	if (cfd >= 0)
 		close(cfd);
 	close(lfd);
-	unlink(sa.sun_path);
+	unlink(qmp_path);
+}
+
+/*
+ * The guest's side: "status" answers with the figures of what was just
+ * written, the record repeats (heartbeat) with no crossing, and "die"
+ * kills the model, which logs it first.
+ */
+static void model_guest_channel(const char *model)
+{
+	char qmp_path[4096], guest_path[4096], logpath[4096];
+	char line[2048], last[2048] = "";
+	int fd = make_file(), qlfd, glfd, qfd = -1, gfd = -1, status;
+	pid_t pid;
+	FILE *log;
+
+	if (fd < 0)
+		return;
+	close(fd);
+	snprintf(logpath, sizeof(logpath), "%s/model-guest.log", dir);
+	qlfd = listen_at("qmp2.sock", qmp_path, sizeof(qmp_path));
+	glfd = listen_at("guest.sock", guest_path, sizeof(guest_path));
+	if (qlfd < 0 || glfd < 0)
+		return;
+	pid = start_model(model, qmp_path, guest_path, "1", logpath);
+	qfd = accept_timeout(qlfd, 10000);
+	if (qfd < 0 || write(qfd, "{\"QMP\": {}}\r\n", 13) != 13 ||
+	    qmp_next(qfd, line, sizeof(line), 10000)) {
+		fail("the model did not negotiate QMP");
+		goto out;
+	}
+	gfd = accept_timeout(glfd, 10000);
+	if (gfd < 0) {
+		fail("the model did not connect to the guest channel");
+		goto out;
+	}
+	write_pages(0, 8, RANDOM);	/* 8 of 64 pages: 12.5% */
+	write_pages(8, 4, ONE_BYTE);
+	if (write(gfd, "status\n", 7) != 7 ||
+	    read_line(gfd, line, sizeof(line), 10000, false)) {
+		fail("no answer to status");
+		goto out;
+	}
+	if (strncmp(line, "status ", 7) || !strstr(line, " used_pages=12 ") ||
+	    !strstr(line, " physical=33024 ") || !strstr(line, " overflows=0 "))
+		fail("status: %s", line);
+	/* "zero": the media cleared, the figures with it. */
+	if (write(gfd, "zero\n", 5) != 5 ||
+	    read_line(gfd, line, sizeof(line), 10000, false) ||
+	    strcmp(line, "zeroed"))
+		fail("no answer to zero (%s)", line);
+	if (write(gfd, "status\n", 7) != 7 ||
+	    read_line(gfd, line, sizeof(line), 10000, false) ||
+	    !strstr(line, " used_pages=0 ") || !strstr(line, " physical=0 "))
+		fail("status after zero: %s", line);
+	write_pages(0, 8, RANDOM);
+	write_pages(8, 4, ONE_BYTE);
+	/* Within 3 s: a repeat of the record, with the fill of now. */
+	if (qmp_next(qfd, line, sizeof(line), 3000) ||
+	    record_field(line, "life-used") != 13 ||
+	    record_field(line, "health-status") != 0)
+		fail("no heartbeat record (%s)", line);
+	if (write(gfd, "die\n", 4) != 4 || waitpid(pid, &status, 0) != pid ||
+	    !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		fail("the model did not kill itself on request");
+	else
+		pid = 0;
+	log = fopen(logpath, "r");
+	while (log && fgets(line, sizeof(line), log)) {
+		snprintf(last, sizeof(last), "%s", line);
+		printf("# model: %s", line);
+	}
+	if (log)
+		fclose(log);
+	if (!strstr(last, "killed on request"))
+		fail("its log does not end with the request: %s", last);
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	if (qfd >= 0)
+		close(qfd);
+	if (gfd >= 0)
+		close(gfd);
+	close(qlfd);
+	close(glfd);
+	unlink(qmp_path);
+	unlink(guest_path);
 }
 
 int main(int argc, char **argv)
@@ -378,7 +507,7 @@ int main(int argc, char **argv)
 	}
 	dir = argv[2];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..%zu\n", n + 1);
+	printf("KTAP version 1\n1..%zu\n", n + 2);
 	for (i = 0; i < n; i++) {
 		failed = 0;
 		cases[i].fn();
@@ -388,6 +517,10 @@ int main(int argc, char **argv)
 	failed = 0;
 	model_events(argv[1]);
 	printf("%s %zu model_events\n", failed ? "not ok" : "ok", n + 1);
+	failed = 0;
+	model_guest_channel(argv[1]);
+	printf("%s %zu model_guest_channel\n", failed ? "not ok" : "ok",
+	       n + 2);
 	unlink(path);
 	return 0;
 }

@@ -27,6 +27,9 @@ KSFT_ARGS=${KSFT_ARGS:--c private_nodes}
 . "$LAB/machine.env" || exit 1
 # The tests read the layout from the driver's parameters, or from these.
 export PRIVATE_NID PRIVATE_SIZE_MB CONTROL_NID CONTROL_SIZE_MB
+# cxl_compression_test: the driver's module (the lab kernel installs no
+# modules), and the device model's serial line (qemu/lab-machine.sh).
+export CXL_COMPRESSION_KO="$LAB/modules/cxl_compression.ko" MODEL_TTY=/dev/ttyS3
 PRIVATE_PARAMS="private_nid=$PRIVATE_NID private_base=$PRIVATE_BASE private_size=$((PRIVATE_SIZE_MB * 1024 * 1024))"
 CONTROL_PARAMS="control_nid=$CONTROL_NID control_base=$CONTROL_BASE control_size=$((CONTROL_SIZE_MB * 1024 * 1024))
 foreign_base=$FOREIGN_BASE foreign_size=$((FOREIGN_SIZE_MB * 1024 * 1024))"

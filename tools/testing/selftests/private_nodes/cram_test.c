@@ -158,64 +158,6 @@ static void workload_unmap(FIXTURE_DATA(cram) *self)
 	self->map = MAP_FAILED;
 }
 
-/* Compressible: one word of the page's index, the rest a fixed pattern. */
-static void fill_text(char *page, long i)
-{
-	static const char line[] = "private nodes: compressed memory tier ";
-	size_t off;
-
-	for (off = 0; off < psize(); off += sizeof(line) - 1)
-		memcpy(page + off, line, off + sizeof(line) - 1 <= psize() ?
-		       sizeof(line) - 1 : psize() - off);
-	*(long *)page = i;
-}
-
-/* Incompressible: xorshift64 from the page's index. */
-static void fill_random(char *page, long i)
-{
-	uint64_t x = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
-	size_t off;
-
-	for (off = 0; off < psize(); off += sizeof(x)) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		memcpy(page + off, &x, sizeof(x));
-	}
-	*(long *)page = i;
-}
-
-/*
- * Pages whose data differ from what @fill wrote, after a write of @who at
- * byte 8 of every @step-th page from @first (@step 0: no such write).
- */
-static long pages_changed(const char *map, size_t len,
-			  void (*fill)(char *page, long i), long first,
-			  long step, char who)
-{
-	char *want = malloc(psize());
-	long i, bad = 0;
-
-	if (!want)
-		return -ENOMEM;
-	for (i = 0; i < (long)(len / psize()); i++) {
-		fill(want, i);
-		if (step && i >= first && (i - first) % step == 0)
-			want[8] = who;
-		if (memcmp(map + i * psize(), want, psize()))
-			bad++;
-	}
-	free(want);
-	return bad;
-}
-
-/* Pages whose data differ from what @fill wrote. */
-static long corrupt_pages(const char *map, size_t len,
-			  void (*fill)(char *page, long i))
-{
-	return pages_changed(map, len, fill, 0, 0, 0);
-}
-
 /* Proactive reclaim of the DRAM node until the workload has left it. */
 static void reclaim_workload(struct __test_metadata *_metadata,
 			     FIXTURE_DATA(cram) *self, int rounds)
@@ -261,7 +203,7 @@ TEST_F_TIMEOUT(cram, demoted_read_only_write_promotes, 600)
 		/* Reclaim ages the LRU first: not every page needs to go. */
 		ASSERT_LE(pages / 2, on);
 		faults = minor_faults();
-		EXPECT_EQ(0, corrupt_pages(self->map, WORKLOAD, fill_text));
+		EXPECT_EQ(0, pages_not_filled(self->map, WORKLOAD, fill_text));
 		faults = minor_faults() - faults;
 		TH_LOG("%s: %ld of %ld pages demoted; reading them took %ld faults",
 		       cram ? "CRAM" : "plain demotion", on, pages, faults);
@@ -422,7 +364,7 @@ TEST_F_TIMEOUT(cram, only_demotion_enters, 300)
 			EXPECT_EQ(0, ret);
 			EXPECT_EQ(self->private, status);
 		}
-		EXPECT_EQ(0, corrupt_pages(self->map, psize(), fill_text));
+		EXPECT_EQ(0, pages_not_filled(self->map, psize(), fill_text));
 		workload_unmap(self);
 	}
 }
@@ -463,7 +405,7 @@ TEST_F_TIMEOUT(cram, incompressible_flood_never_overfills, 900)
 		       device_stat("overfilled"));
 		EXPECT_EQ(0, device_stat("overfilled"));
 		EXPECT_GE(cap, peak);
-		EXPECT_EQ(0, corrupt_pages(self->map, len, fill_fn));
+		EXPECT_EQ(0, pages_not_filled(self->map, len, fill_fn));
 		if (half) {
 			/*
 			 * Filled into pressure (the boost, or the hard stop
@@ -541,7 +483,7 @@ TEST_F_TIMEOUT(cram, teardown_with_live_data, 600)
 	       nodelist_has("has_memory", self->private),
 	       access(self->stats, F_OK) ? "gone" : "still there");
 	EXPECT_EQ(0, pages_on_node(self->map, WORKLOAD, self->private));
-	EXPECT_EQ(0, corrupt_pages(self->map, WORKLOAD, fill_text));
+	EXPECT_EQ(0, pages_not_filled(self->map, WORKLOAD, fill_text));
 	EXPECT_EQ(0, nodelist_has("has_memory", self->private));
 	EXPECT_NE(0, access(self->stats, F_OK));
 	EXPECT_EQ(0, pnt_range_state("private"));
@@ -635,7 +577,7 @@ TEST_F_TIMEOUT(cram, fork_and_thp_keep_data, 600)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	after = pages_on_node(self->map, WORKLOAD, self->private);
 	thp_dram = thp_pages_on(self->map, WORKLOAD, self->dram);
-	bad = corrupt_pages(self->map, WORKLOAD, fill_text);
+	bad = pages_not_filled(self->map, WORKLOAD, fill_text);
 	split = cram_stat(self, "split") - split;
 	TH_LOG("child wrote every third page: %s %d; parent: %ld corrupt pages, %ld of %ld pages still in CRAM, %ld pages in THPs on DRAM; CRAM promoted %ld pages, split %ld folios",
 	       WIFEXITED(status) ? "exit" : "signal",
@@ -732,7 +674,7 @@ TEST_F_TIMEOUT(cram, hot_pages_promoted_by_numa_balancing, 600)
 	EXPECT_EQ(0, left);
 	EXPECT_LE(on, promoted);
 	EXPECT_TRUE(pages_all_on(self->map, len, self->dram));
-	EXPECT_EQ(0, corrupt_pages(self->map, len, fill_text));
+	EXPECT_EQ(0, pages_not_filled(self->map, len, fill_text));
 }
 
 /* Readers that check every page of the workload until told to stop. */
@@ -800,7 +742,7 @@ TEST_F_TIMEOUT(cram, cycles_keep_data, 3600)
 		r.stop = 1;
 		pthread_join(t[0], NULL);
 		pthread_join(t[1], NULL);
-		bad += corrupt_pages(self->map, WORKLOAD, fill_text);
+		bad += pages_not_filled(self->map, WORKLOAD, fill_text);
 		EXPECT_EQ(0, pages_on_node(self->map, WORKLOAD, self->private));
 	}
 	pnt_param_write("cram_low", 500);

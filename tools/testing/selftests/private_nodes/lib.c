@@ -1113,3 +1113,61 @@ void numa_scan_restore(struct tunable t[NUMA_SCAN_TUNABLES])
 	for (i = 0; i < NUMA_SCAN_TUNABLES; i++)
 		tunable_restore(&t[i]);
 }
+
+/* Compressible: one word of the page's index, the rest a fixed pattern. */
+void fill_text(char *page, long i)
+{
+	static const char line[] = "private nodes: compressed memory tier ";
+	size_t off;
+
+	for (off = 0; off < psize(); off += sizeof(line) - 1)
+		memcpy(page + off, line, off + sizeof(line) - 1 <= psize() ?
+		       sizeof(line) - 1 : psize() - off);
+	*(long *)page = i;
+}
+
+/* Incompressible: xorshift64 from the page's index. */
+void fill_random(char *page, long i)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+	size_t off;
+
+	for (off = 0; off < psize(); off += sizeof(x)) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(page + off, &x, sizeof(x));
+	}
+	*(long *)page = i;
+}
+
+/*
+ * Pages whose data differ from what @fill wrote, after a write of @who at
+ * byte 8 of every @step-th page from @first (@step 0: no such write).
+ */
+long pages_changed(const char *map, size_t len,
+			  void (*fill)(char *page, long i), long first,
+			  long step, char who)
+{
+	char *want = malloc(psize());
+	long i, bad = 0;
+
+	if (!want)
+		return -ENOMEM;
+	for (i = 0; i < (long)(len / psize()); i++) {
+		fill(want, i);
+		if (step && i >= first && (i - first) % step == 0)
+			want[8] = who;
+		if (memcmp(map + i * psize(), want, psize()))
+			bad++;
+	}
+	free(want);
+	return bad;
+}
+
+/* Pages whose data differ from what @fill wrote. */
+long pages_not_filled(const char *map, size_t len,
+			  void (*fill)(char *page, long i))
+{
+	return pages_changed(map, len, fill, 0, 0, 0);
+}

@@ -332,4 +332,23 @@ void tunable_restore(struct tunable *t);
 int numa_scan_fast(struct tunable t[NUMA_SCAN_TUNABLES]);
 void numa_scan_restore(struct tunable t[NUMA_SCAN_TUNABLES]);
 
+/*
+ * Page contents the tests check after moves: compressible text (the
+ * page's index in its first word, then a fixed line) or incompressible
+ * noise (xorshift64 from the index).
+ */
+void fill_text(char *page, long i);
+void fill_random(char *page, long i);
+/*
+ * Pages of @map whose data differ from what @fill wrote, after a write of
+ * @who at byte 8 of every @step-th page from @first (@step 0: no such
+ * write); -ENOMEM.
+ */
+long pages_changed(const char *map, size_t len,
+		   void (*fill)(char *page, long i), long first, long step,
+		   char who);
+/* Pages whose data differ from what @fill wrote (corrupt ones). */
+long pages_not_filled(const char *map, size_t len,
+		   void (*fill)(char *page, long i));
+
 #endif /* PRIVATE_NODES_LIB_H */
