@@ -576,6 +576,36 @@ TEST_F_TIMEOUT(compressed, freed_pages_read_back_zero, 600)
 }
 
 /*
+ * While a region of the device is online, the driver cannot be unbound:
+ * it has no unbind file, and rmmod is refused (the module is in use);
+ * the data on the device stays intact. Control: once the region is gone
+ * (its folios back in DRAM), rmmod releases the device.
+ */
+TEST_F_TIMEOUT(compressed, unbind_refused_while_in_use, 600)
+{
+	size_t len = MIB / 4;
+	long on;
+
+	workload(_metadata, self, 0, len, fill_text);
+	on = demote(_metadata, self, 0, RECLAIM_ROUNDS);
+	ASSERT_LT(0, on) log_counters(_metadata, self);
+	EXPECT_NE(0, access("/sys/bus/pci/drivers/" DRIVER "/unbind", F_OK));
+	EXPECT_EQ(-EBUSY, unload_driver());
+	EXPECT_EQ(0, access("/sys/module/" DRIVER, F_OK));
+	EXPECT_EQ(on, pages_on_node(self->map[0], len, self->nid));
+	EXPECT_EQ(0, pages_not_filled(self->map[0], len, fill_text));
+
+	ASSERT_EQ(0, cxl_region_destroy_sysfs(self->region));
+	self->region[0] = '\0';
+	EXPECT_EQ(0, pages_on_node(self->map[0], len, self->nid));
+	EXPECT_EQ(0, pages_not_filled(self->map[0], len, fill_text));
+	EXPECT_EQ(0, unload_driver());
+	EXPECT_NE(0, access("/sys/module/" DRIVER, F_OK));
+	TH_LOG("%ld pages on the device: rmmod refused; region gone: rmmod done, data intact",
+	       on);
+}
+
+/*
  * The device model dies: no more reports, and the driver takes the device
  * as full after report_timeout_ms: demotion stops, and what is on the
  * device stays intact and comes back to DRAM when the region goes.

@@ -65,7 +65,11 @@
  * the region "private_kernel", a kernel zone. Their control half is the
  * DIMM control range: an ordinary CXL node in a kernel zone takes the
  * node's own slab structures in its first memory block, and could never
- * be unplugged again.
+ * be unplugged again. The control on the same region for them is
+ * cxl_kernel_zone_test, this file built with ISOLATION_KERNEL_ZONE_LAST:
+ * one case, variant "cxl_kernel", that runs both private halves and then
+ * both control halves with the region plugged "online_kernel", which it
+ * leaves plugged. It runs last.
  *
  * Huge pages need another kind of pressure, and have a fixture of their
  * own (thp_isolation); the hugetlb pool needs none (hugetlb, at the end).
@@ -122,6 +126,7 @@ FIXTURE(isolation) {
 	bool control;		/* this half's target is the control range */
 	bool unmovable;		/* the case's workload is not movable */
 	bool on_region;		/* this half's target is the CXL region */
+	bool keep_online;	/* this half's target cannot be unplugged */
 	bool active;		/* a half is set up */
 	char boost[16];		/* vm.watermark_boost_factor to restore */
 	char scale[16];		/* vm.watermark_scale_factor to restore */
@@ -135,8 +140,10 @@ static const char *range_name(bool control)
 
 FIXTURE_VARIANT(isolation) {
 	bool cxl;	/* the target is the CXL region, not the DIMMs */
+	bool kernel_zone; /* its control half: the region in a kernel zone */
 };
 
+#ifndef ISOLATION_KERNEL_ZONE_LAST
 FIXTURE_VARIANT_ADD(isolation, dimm) {
 	.cxl = false,
 };
@@ -144,13 +151,21 @@ FIXTURE_VARIANT_ADD(isolation, dimm) {
 FIXTURE_VARIANT_ADD(isolation, cxl) {
 	.cxl = true,
 };
+#else
+FIXTURE_VARIANT_ADD(isolation, cxl_kernel) {
+	.cxl = true,
+	.kernel_zone = true,
+};
+#endif
 
 /*
  * The CXL region's state for a half, or NULL when the half's target is
  * the DIMM control range (see the top).
  */
-static const char *cxl_state(bool control, bool unmovable)
+static const char *cxl_state(bool control, bool unmovable, bool kernel_zone)
 {
+	if (kernel_zone)
+		return control ? "online_kernel" : "private_kernel";
 	if (unmovable)
 		return control ? NULL : "private_kernel";
 	return control ? "online_movable" : "private";
@@ -219,8 +234,10 @@ static void isolation_begin(struct __test_metadata *_metadata,
 	self->control = control;
 	self->active = true;
 	if (variant->cxl)
-		state = cxl_state(control, self->unmovable);
+		state = cxl_state(control, self->unmovable,
+				  variant->kernel_zone);
 	self->on_region = state != NULL;
+	self->keep_online = control && variant->kernel_zone;
 	ASSERT_EQ(0, write_text(WMARK_SCALE, SCALE_FACTOR));
 	ASSERT_EQ(0, target_setup(range_name(control), control, &self->cfg,
 				  state ? self->region : NULL, state, &self->t));
@@ -285,6 +302,8 @@ static void isolation_end(struct __test_metadata *_metadata,
 	for (n = 0; n < (int)MASK_BITS; n++)
 		pressure_release(&self->fill[n]);
 	drop_slab_caches();
+	if (self->keep_online)
+		return;	/* the node's own slab is in it: see the top */
 	if (self->on_region)
 		ret = cxl_sysram_set_state(self->region, "unplugged");
 	else
@@ -303,6 +322,7 @@ FIXTURE_SETUP(isolation)
 	self->active = false;
 	self->unmovable = false;
 	self->on_region = false;
+	self->keep_online = false;
 	self->boost[0] = '\0';
 	self->scale[0] = '\0';
 	self->pcp_fraction[0] = '\0';
@@ -331,7 +351,8 @@ FIXTURE_TEARDOWN(isolation)
 {
 	if (self->active)
 		isolation_end(_metadata, self);
-	if (self->region[0] && cxl_region_destroy_sysfs(self->region))
+	if (self->region[0] && !variant->kernel_zone &&
+	    cxl_region_destroy_sysfs(self->region))
 		TH_LOG("%s stays: its memory is still plugged", self->region);
 	if (self->boost[0])
 		write_text(BOOST_FACTOR, self->boost);
@@ -541,6 +562,30 @@ TEST_F_TIMEOUT(isolation, kernel_objects, 2400)
 	self->unmovable = true;
 	run_halves(_metadata, self, variant, kernel_objects_workload);
 }
+
+#ifdef ISOLATION_KERNEL_ZONE_LAST
+/*
+ * ramfs pages and kernel objects, each private half and then each control
+ * half, on the same CXL region: "private_kernel", then "online_kernel",
+ * which stays plugged for good (see the top).
+ */
+TEST_F_TIMEOUT(isolation, unmovable_same_region, 3600)
+{
+	static const workload_fn workloads[] = {
+		ramfs_workload, kernel_objects_workload,
+	};
+	int control, i;
+
+	self->unmovable = true;
+	for (control = 0; control <= 1; control++) {
+		for (i = 0; i < 2; i++) {
+			isolation_begin(_metadata, self, variant, control);
+			workloads[i](_metadata, self);
+			isolation_end(_metadata, self);
+		}
+	}
+}
+#endif
 
 /*
  * A task under "numactl --interleave=all": "all" is the task's allowed
@@ -1019,4 +1064,17 @@ TEST_F_TIMEOUT(hugetlb, pool, 900)
 	ASSERT_EQ(0, set_global_hugepages(self->saved));
 }
 
+#ifdef ISOLATION_KERNEL_ZONE_LAST
+/* cxl_kernel_zone_test: only its own case; the others are isolation_test's. */
+int main(int argc, char **argv)
+{
+	char *args[] = { argv[0], "-r",
+			 "isolation.cxl_kernel.unmovable_same_region", NULL };
+
+	if (argc > 1 && !strncmp(argv[1], "--pnt-", 6))
+		return pnt_helper_main(argc, argv);
+	return test_harness_run(3, args);
+}
+#else
 PNT_HARNESS_MAIN
+#endif
