@@ -49,7 +49,6 @@ installed=$stage/kselftest/private_nodes
 # The kernel's own modules the tests load (not installed in the guest
 # otherwise: the lab kernel has everything else built in).
 mkdir -p "$stage/modules"
-for ko in drivers/cxl/type3_drivers/cxl_compression/cxl_compression.ko; do
-	[ ! -f "$LAB_BUILD/$ko" ] || cp "$LAB_BUILD/$ko" "$stage/modules/"
-done
+ko=$LAB_BUILD/drivers/cxl/type3_drivers/cxl_compression/cxl_compression.ko
+[ ! -f "$ko" ] || cp "$ko" "$stage/modules/"
 note "staged the kselftest runner, $(grep -c . "$stage/kselftest/kselftest-list.txt") test programs and $(ls "$installed/test_modules"/*.ko | wc -l) modules in $stage/kselftest"
