@@ -224,14 +224,16 @@ static int send_event(struct qmp *q, const char *device, uint64_t fill,
 
 	if (pct > 100)
 		pct = 100;
+	/* QEMU 10.0 takes no sub-type, 11.1 requires one (CXL 3.2): after 10.0, send it. */
 	snprintf(cmd, sizeof(cmd),
 		 "{\"execute\": \"cxl-inject-memory-module-event\", \"arguments\": {"
 		 "\"path\": \"%s\", \"log\": \"informational\", \"flags\": 0, "
-		 "\"type\": 2, \"health-status\": %d, \"media-status\": 0, "
+		 "\"type\": 2, %s\"health-status\": %d, \"media-status\": 0, "
 		 "\"additional-status\": 0, \"life-used\": %u, \"temperature\": 0, "
 		 "\"dirty-shutdown-count\": 0, \"corrected-volatile-error-count\": 0, "
 		 "\"corrected-persistent-error-count\": 0}}",
-		 device, above ? 2 : 0, pct);
+		 device, q->major * 100 + q->minor >= 1001 ? "\"sub-type\": 0, " : "",
+		 above ? 2 : 0, pct);
 	ret = qmp_command(q, cmd, err, sizeof(err));
 	*ms = (now_s() - t) * 1e3;
 	if (ret)

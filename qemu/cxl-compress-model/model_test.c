@@ -325,6 +325,10 @@ static pid_t start_model(const char *model, const char *qmp,
 	return pid;
 }
 
+#define QMP_GREETING_11_1 \
+	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 3, \"minor\": 1, " \
+	"\"major\": 11}, \"package\": \"\"}, \"capabilities\": []}}\r\n"
+
 /* The value of "@key": N in a QMP command line, or -1. */
 static long record_field(const char *line, const char *key)
 {
@@ -352,7 +356,9 @@ static void model_events(const char *model)
 		return;
 	pid = start_model(model, qmp_path, NULL, "0", logpath);
 	cfd = accept_timeout(lfd, 10000);
-	if (cfd < 0 || write(cfd, "{\"QMP\": {}}\r\n", 13) != 13 ||
+	/* As QEMU 11.1 greets: its records have a sub-type (CXL 3.2). */
+	if (cfd < 0 || write(cfd, QMP_GREETING_11_1, strlen(QMP_GREETING_11_1)) !=
+			(ssize_t)strlen(QMP_GREETING_11_1) ||
 	    qmp_next(cfd, line, sizeof(line), 10000) ||
 	    !strstr(line, "qmp_capabilities")) {
 		fail("the model did not connect and negotiate");
@@ -370,7 +376,8 @@ static void model_events(const char *model)
 	    !strstr(line, "\"type\": 2") ||
 	    !strstr(line, "/machine/peripheral/cxl-vmem0") ||
 	    record_field(line, "health-status") != 2 ||
-	    record_field(line, "life-used") != 76)
+	    record_field(line, "life-used") != 76 ||
+	    record_field(line, "sub-type") != 0)
 		fail("high record: %s", line);
 	/* 6 pages + 150 granules left: 13.04%, seen at 50% or below */
 	write_pages(0, 40, ZERO);
@@ -461,6 +468,9 @@ static void model_guest_channel(const char *model)
 	    record_field(line, "life-used") != 13 ||
 	    record_field(line, "health-status") != 0)
 		fail("no heartbeat record (%s)", line);
+	/* A greeting with no version (QEMU 10.0's form): no sub-type. */
+	if (strstr(line, "sub-type"))
+		fail("a sub-type for QEMU 10.0: %s", line);
 	if (write(gfd, "die\n", 4) != 4 || waitpid(pid, &status, 0) != pid ||
 	    !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
 		fail("the model did not kill itself on request");

@@ -42,7 +42,7 @@ static int qmp_answer(struct qmp *q, char *err, size_t err_len)
 int qmp_open(struct qmp *q, const char *path, char *err, size_t err_len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char line[4096];
+	char line[4096], *p;
 	int fd, ret;
 
 	q->in = NULL;
@@ -67,6 +67,14 @@ int qmp_open(struct qmp *q, const char *path, char *err, size_t err_len)
 	ret = qmp_line(q, line, sizeof(line));	/* the greeting */
 	if (!ret && !strstr(line, "\"QMP\""))
 		ret = -EPROTO;
+	q->major = 0;
+	q->minor = 0;
+	p = strstr(line, "\"major\":");
+	if (!ret && p)
+		sscanf(p, "\"major\": %d", &q->major);
+	p = strstr(line, "\"minor\":");
+	if (!ret && p)
+		sscanf(p, "\"minor\": %d", &q->minor);
 	if (!ret)
 		ret = qmp_command(q, "{\"execute\": \"qmp_capabilities\"}", err,
 				  err_len);

@@ -8,6 +8,7 @@
 struct qmp {
 	int fd;
 	FILE *in;
+	int major, minor;	/* QEMU's version, from the greeting (0 if none) */
 };
 
 /* Connect to QEMU's QMP socket at @path and leave the greeting mode. */

@@ -31,6 +31,7 @@
 #define WORKLOAD	(16 * MIB)
 #define RECLAIM_ROUNDS	8
 #define OWN_SLACK	8	/* pages of the test's own that may fault */
+#define SCRUB_WAIT_MS	10000	/* for CRAM's worker to have freed pages cleared */
 #define DEMOTION_ENABLED "/sys/kernel/mm/numa/demotion_enabled"
 #define MIN_SLAB	"/proc/sys/vm/min_slab_ratio"
 #define CRAM_DEVICE	"/sys/kernel/debug/private_node_test/cram"
@@ -122,6 +123,7 @@ FIXTURE_TEARDOWN(cram)
 	numa_scan_restore(self->scan);
 	/* The other tests expect an owner that opted into nothing. */
 	pnt_param_write("cram_scrub_fails", 0);
+	pnt_param_write("cram_scrub_hold", 0);
 	pnt_param_write("cram_capacity_kb", 0);
 	pnt_param_write("adistance", 0);
 	EXPECT_EQ(0, private_up(false, 0));
@@ -447,6 +449,9 @@ TEST_F_TIMEOUT(cram, freed_pages_are_scrubbed, 600)
 		on = pages_on_node(self->map, WORKLOAD, self->private);
 		ASSERT_LT(0, on);
 		workload_unmap(self);
+		/* CRAM holds them until the device has cleared them. */
+		ASSERT_EQ(0, proc_value_await(self->stats, "scrub_pending", 0,
+					      SCRUB_WAIT_MS));
 		ASSERT_EQ(0, write_text(CRAM_DEVICE, "check_free"));
 		dirty = device_stat("dirty_free");
 		device = cram_stat(self, "scrubbed_device");
@@ -462,6 +467,62 @@ TEST_F_TIMEOUT(cram, freed_pages_are_scrubbed, 600)
 		EXPECT_LE(on, half == 1 ? device : cpu);
 	}
 	pnt_param_write("cram_scrub_lies", 0);
+}
+
+/*
+ * A device's clearing command may sleep (a mailbox command): CRAM keeps
+ * freed folios out of the allocator until the device has cleared them,
+ * then gives them back. Here the device's command waits
+ * (cram_scrub_hold): every page freed stays held, none is free on the
+ * node again, and they all come back, zero, once the command goes on.
+ * Control: the same pages freed with a device that does not wait come
+ * back free at once.
+ */
+TEST_F_TIMEOUT(cram, freed_pages_wait_for_the_device, 600)
+{
+	long page_kb = psize() / 1024, on, before, held, after, scrubbed;
+	int half;
+
+	for (half = 0; half < 2; half++) {
+		bool hold = half == 1;
+
+		ASSERT_EQ(0, private_up(true, 0));
+		workload_map(_metadata, self, WORKLOAD, fill_text, 0);
+		reclaim_workload(_metadata, self, RECLAIM_ROUNDS);
+		on = pages_on_node(self->map, WORKLOAD, self->private);
+		ASSERT_LT(0, on);
+		before = node_free_settled_kb(self->private, -1);
+		scrubbed = cram_stat(self, "scrubbed_device");
+		ASSERT_EQ(0, pnt_param_write("cram_scrub_hold", hold));
+		workload_unmap(self);
+		held = 0;
+		if (hold) {
+			/* The device is in its command, with the first batch. */
+			ASSERT_EQ(1, proc_value_await(CRAM_DEVICE, "scrub_waiting",
+						      1, SCRUB_WAIT_MS));
+			held = cram_stat(self, "scrub_pending");
+			after = node_free_settled_kb(self->private, -1);
+			TH_LOG("device waiting: %ld pages demoted and freed, %ld held; node free %ld -> %ld kB",
+			       on, held, before, after);
+			EXPECT_LE(on, held);
+			EXPECT_GT(on * page_kb / 2, after - before);
+			EXPECT_EQ(scrubbed, cram_stat(self, "scrubbed_device"));
+			ASSERT_EQ(0, pnt_param_write("cram_scrub_hold", 0));
+		}
+		ASSERT_EQ(0, proc_value_await(self->stats, "scrub_pending", 0,
+					      SCRUB_WAIT_MS));
+		after = node_free_settled_kb(self->private, -1);
+		ASSERT_EQ(0, write_text(CRAM_DEVICE, "check_free"));
+		TH_LOG("%s: %ld pages freed (%ld held); node free %ld -> %ld kB, %ld cleared by the device, %ld free pages not zero",
+		       hold ? "released" : "device not waiting", on, held,
+		       before, after,
+		       cram_stat(self, "scrubbed_device") - scrubbed,
+		       device_stat("dirty_free"));
+		EXPECT_LE(before + on * page_kb, after);
+		EXPECT_LE(scrubbed + on, cram_stat(self, "scrubbed_device"));
+		EXPECT_EQ(0, device_stat("dirty_free"));
+		EXPECT_EQ(0, device_stat("scrub_waiting"));
+	}
 }
 
 /*

@@ -543,11 +543,15 @@ TEST_F_TIMEOUT(compressed, integrity_across_cycles, 600)
 
 /*
  * Freed pages are cleared: the model finds every one of them all zero
- * again (a zero page costs nothing), cleared by the CPU: the device has
- * no Media Operations. Control: before the free, the model counts them.
+ * again (a zero page costs nothing). The lab's QEMU (10.0) has no Media
+ * Operations, so the CPU clears them; with CXL_MEDIA_ZERO=1 in the
+ * environment (a QEMU that has Sanitize/Zero) the device must. Control:
+ * before the free, the model counts them.
  */
 TEST_F_TIMEOUT(compressed, freed_pages_read_back_zero, 600)
 {
+	const char *zero = getenv("CXL_MEDIA_ZERO");
+	bool on_device = zero && !strcmp(zero, "1");
 	size_t len = MIB;
 	long on, cpu, device, deadline;
 	struct model before, held, after;
@@ -561,6 +565,9 @@ TEST_F_TIMEOUT(compressed, freed_pages_read_back_zero, 600)
 	ASSERT_EQ(0, model_status(&held));
 	EXPECT_LE(before.used_pages + on, held.used_pages);
 	workload_free(self, 0);
+	/* The device's command may run while CRAM holds the pages. */
+	ASSERT_EQ(0, proc_value_await(self->stats, "scrub_pending", 0,
+				      WAIT_MS));
 	deadline = now_ms() + WAIT_MS;
 	do {
 		ASSERT_EQ(0, model_status(&after));
@@ -571,8 +578,13 @@ TEST_F_TIMEOUT(compressed, freed_pages_read_back_zero, 600)
 	       cram_stat(self, "scrubbed_cpu") - cpu,
 	       cram_stat(self, "scrubbed_device") - device);
 	EXPECT_GE(held.used_pages - on, after.used_pages);
-	EXPECT_LE(on, cram_stat(self, "scrubbed_cpu") - cpu);
-	EXPECT_EQ(device, cram_stat(self, "scrubbed_device"));
+	if (on_device) {
+		EXPECT_LE(on, cram_stat(self, "scrubbed_device") - device);
+		EXPECT_EQ(cpu, cram_stat(self, "scrubbed_cpu"));
+	} else {
+		EXPECT_LE(on, cram_stat(self, "scrubbed_cpu") - cpu);
+		EXPECT_EQ(device, cram_stat(self, "scrubbed_device"));
+	}
 }
 
 /*

@@ -852,6 +852,16 @@ long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+long proc_value_await(const char *file, const char *name, long want,
+		      long timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms, v;
+
+	while ((v = proc_value(file, name)) != want && now_ms() < deadline)
+		usleep(10000);
+	return v;
+}
+
 int tmp_mount(const char *fstype, const char *opts, char *dir, size_t len)
 {
 	if (mkdir("/tmp", 01777) && errno != EEXIST)

@@ -229,6 +229,12 @@ int node_kswapd_hopeless(int nid);
 long minor_faults(void);
 /* CLOCK_MONOTONIC in milliseconds, for the tests' deadlines. */
 long now_ms(void);
+/*
+ * Poll @name in @file every 10 ms until it is @want, for at most
+ * @timeout_ms; the last value read.
+ */
+long proc_value_await(const char *file, const char *name, long want,
+		      long timeout_ms);
 
 /* Run on the CPUs of @nid only. */
 int pin_to_node(int nid);

@@ -430,9 +430,10 @@ static void failed_rollback_keeps_owner(struct kunit *test)
 
 static atomic_t lifetime_freed;
 
-static void lifetime_folio_freed(struct folio *folio)
+static bool lifetime_folio_freed(struct folio *folio)
 {
 	atomic_inc(&lifetime_freed);
+	return false;
 }
 
 /* Allocate a folio on the node for its owner, then drop it: one folio_freed. */

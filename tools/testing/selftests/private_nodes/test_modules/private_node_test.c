@@ -80,7 +80,10 @@
  *                     bytes per stored byte, arrivals that went past the
  *                     capacity, pages the device scrubbed and refused to,
  *                     free pages of the node found not zero by the last
- *                     "check_free", which the file takes)
+ *                     "check_free", which the file takes), then
+ *                     "free_checked N\nscrub_calls N\nscrub_waiting N\n"
+ *                     (the free pages that check looked at, scrub
+ *                     commands, and those waiting on cram_scrub_hold)
  *
  * The NP_OPS_* services the owner opts into are the module parameter
  * np_ops, read when the private range is added; np_ops_supported shows
@@ -116,12 +119,14 @@
 #include <linux/string.h>
 #include <linux/lz4.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 
 #include "private_node_test.h"
 
 /* The emulated compressed device needs CRAM, and LZ4 to measure. */
 #ifdef CONFIG_CRAM
 #include <linux/cram.h>
+#include <linux/folio_batch.h>
 #endif
 #define PNT_CRAM (IS_ENABLED(CONFIG_CRAM) && IS_ENABLED(CONFIG_LZ4_COMPRESS))
 
@@ -221,6 +226,24 @@ MODULE_PARM_DESC(cram_measure, "the emulated device measures each arriving page 
 static bool cram_scrub_lies;
 module_param(cram_scrub_lies, bool, 0644);
 MODULE_PARM_DESC(cram_scrub_lies, "the emulated device says it scrubbed freed pages but leaves them as they are (a test's control)");
+static DECLARE_WAIT_QUEUE_HEAD(cram_scrub_released);
+static int cram_scrub_hold_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_bool(val, kp);
+
+	if (!ret)
+		wake_up_all(&cram_scrub_released);
+	return ret;
+}
+
+static const struct kernel_param_ops cram_scrub_hold_ops = {
+	.set = cram_scrub_hold_set,
+	.get = param_get_bool,
+};
+
+static bool cram_scrub_hold;
+module_param_cb(cram_scrub_hold, &cram_scrub_hold_ops, &cram_scrub_hold, 0644);
+MODULE_PARM_DESC(cram_scrub_hold, "the emulated device's scrub command waits until this is cleared, as a slow device's would");
 
 /* A PMD's worth of base pages, for THP-sized private folios. */
 #define PNT_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
@@ -248,7 +271,7 @@ static LIST_HEAD(pnt_memory_types);
 static struct memory_dev_type *pnt_memtype, *pnt_control_memtype;
 static struct memory_dev_type *pnt_foreign_memtype;
 
-static void pnt_folio_freed(struct folio *folio)
+static bool pnt_folio_freed(struct folio *folio)
 {
 	atomic_long_inc(&nr_freed_folios);
 	atomic_long_add(folio_nr_pages(folio), &nr_freed_pages);
@@ -256,6 +279,7 @@ static void pnt_folio_freed(struct folio *folio)
 	if (folio_mapped(folio) || folio_test_lru(folio) ||
 	    folio_memcg_charged(folio))
 		atomic_long_inc(&nr_freed_bad);
+	return false;
 }
 
 /* True if @new_folio can be a part split off the private folio @folio. */
@@ -970,6 +994,8 @@ static atomic_long_t cram_fill, cram_peak, cram_logical;
 static atomic_long_t cram_overfilled, cram_scrubbed, cram_scrub_refused;
 static atomic_long_t cram_dirty_free;	/* found by the last "check_free" */
 static atomic_long_t cram_free_checked;	/* and the free pages it looked at */
+static atomic_long_t cram_scrub_calls;	/* scrub commands */
+static atomic_t cram_scrub_waiting;	/* those waiting on cram_scrub_hold */
 
 /* Bytes the device needs for @page. Process context, preemption off. */
 static unsigned int cram_stored_size(struct page *page, void *wrk)
@@ -1050,20 +1076,40 @@ static void pnt_cram_folio_migrate(void *data, struct folio *src,
 	put_cpu_ptr(cram_lz4_wrk);
 }
 
-/* The device's zeroing command, or its failure (cram_scrub_fails). */
-static int pnt_cram_scrub(void *data, struct page *page, unsigned long nr)
+/*
+ * The device's zeroing command, or its failure (cram_scrub_fails). It may
+ * sleep, as a mailbox command does: with cram_scrub_hold it waits for the
+ * test to let it go on.
+ */
+static int pnt_cram_scrub(void *data, struct folio_batch *folios)
 {
-	unsigned long i;
+	unsigned long i, nr = 0;
+	struct folio *folio;
+	unsigned int f;
 
+	might_sleep();
+	atomic_long_inc(&cram_scrub_calls);
+	if (READ_ONCE(cram_scrub_hold)) {
+		atomic_inc(&cram_scrub_waiting);
+		wait_event(cram_scrub_released, !READ_ONCE(cram_scrub_hold));
+		atomic_dec(&cram_scrub_waiting);
+	}
 	/* Either way the pages are zero once CRAM is done: nothing stored. */
-	for (i = 0; i < nr; i++)
-		cram_store(cram_index(page + i), 0);
+	for (f = 0; f < folio_batch_count(folios); f++) {
+		folio = folios->folios[f];
+		nr += folio_nr_pages(folio);
+		for (i = 0; i < folio_nr_pages(folio); i++)
+			cram_store(cram_index(folio_page(folio, i)), 0);
+	}
 	if (READ_ONCE(cram_scrub_fails)) {
 		atomic_long_add(nr, &cram_scrub_refused);
 		return -EBUSY;
 	}
-	for (i = 0; i < nr && !READ_ONCE(cram_scrub_lies); i++)
-		clear_highpage(page + i);
+	for (f = 0; f < folio_batch_count(folios) && !READ_ONCE(cram_scrub_lies); f++) {
+		folio = folios->folios[f];
+		for (i = 0; i < folio_nr_pages(folio); i++)
+			clear_highpage(folio_page(folio, i));
+	}
 	atomic_long_add(nr, &cram_scrubbed);
 	return 0;
 }
@@ -1166,6 +1212,7 @@ static int pnt_cram_start(void)
 	atomic_long_set(&cram_overfilled, 0);
 	atomic_long_set(&cram_scrubbed, 0);
 	atomic_long_set(&cram_scrub_refused, 0);
+	atomic_long_set(&cram_scrub_calls, 0);
 	atomic_long_set(&cram_dirty_free, 0);
 	/* Earlier tests left data in this DRAM: a device starts empty. */
 	cram_walk_free(true);
@@ -1208,6 +1255,8 @@ static int cram_show(struct seq_file *m, void *v)
 		   atomic_long_read(&cram_scrub_refused));
 	seq_printf(m, "dirty_free %ld\n", atomic_long_read(&cram_dirty_free));
 	seq_printf(m, "free_checked %ld\n", atomic_long_read(&cram_free_checked));
+	seq_printf(m, "scrub_calls %ld\n", atomic_long_read(&cram_scrub_calls));
+	seq_printf(m, "scrub_waiting %d\n", atomic_read(&cram_scrub_waiting));
 	mutex_unlock(&pnt_lock);
 	return 0;
 }
