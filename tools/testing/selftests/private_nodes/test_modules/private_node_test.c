@@ -244,6 +244,9 @@ static const struct kernel_param_ops cram_scrub_hold_ops = {
 static bool cram_scrub_hold;
 module_param_cb(cram_scrub_hold, &cram_scrub_hold_ops, &cram_scrub_hold, 0644);
 MODULE_PARM_DESC(cram_scrub_hold, "the emulated device's scrub command waits until this is cleared, as a slow device's would");
+static atomic_t cram_scrub_timeouts = ATOMIC_INIT(0);
+module_param_named(cram_scrub_timeouts, cram_scrub_timeouts.counter, int, 0644);
+MODULE_PARM_DESC(cram_scrub_timeouts, "this many scrub commands time out, the device maybe still writing (-EINPROGRESS)");
 
 /* A PMD's worth of base pages, for THP-sized private folios. */
 #define PNT_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
@@ -1094,6 +1097,8 @@ static int pnt_cram_scrub(void *data, struct folio_batch *folios)
 		wait_event(cram_scrub_released, !READ_ONCE(cram_scrub_hold));
 		atomic_dec(&cram_scrub_waiting);
 	}
+	if (atomic_dec_if_positive(&cram_scrub_timeouts) >= 0)
+		return -EINPROGRESS;
 	/* Either way the pages are zero once CRAM is done: nothing stored. */
 	for (f = 0; f < folio_batch_count(folios); f++) {
 		folio = folios->folios[f];
