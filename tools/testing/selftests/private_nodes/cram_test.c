@@ -453,11 +453,6 @@ TEST_F_TIMEOUT(cram, freed_pages_are_scrubbed, 600)
 		/* CRAM holds them until the device has cleared them. */
 		ASSERT_EQ(0, proc_value_await(self->stats, "scrub_pending", 0,
 					      SCRUB_WAIT_MS));
-		/*
-		 * Its worker frees them on any CPU: let the per-cpu lists of
-		 * the node drain, for the check to find them all.
-		 */
-		node_free_settled_kb(self->private, -1);
 		ASSERT_EQ(0, write_text(CRAM_DEVICE, "check_free"));
 		dirty = device_stat("dirty_free");
 		device = cram_stat(self, "scrubbed_device");

@@ -104,6 +104,7 @@
  * compressed memory device: see "The emulated compressed device" below
  * for what it measures, and the cram_* parameters.
  */
+#include <linux/cpu.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -120,6 +121,7 @@
 #include <linux/lz4.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "private_node_test.h"
 
@@ -1124,21 +1126,23 @@ static const struct cram_device_ops pnt_cram_ops = {
 	.folio_migrate = pnt_cram_folio_migrate,
 };
 
+struct cram_walk {
+	struct list_head pages;	/* taken so far */
+	long dirty;
+	bool clear;
+};
+
 /*
- * Take every free page of the node for a moment, as the owner: count those
- * that are not zero (CRAM scrubs every page its folios free). With @clear,
- * clear them too, as a device starts out sanitized.
+ * Take every free page of the node this CPU can reach (its per-cpu lists,
+ * then the buddy lists). Each migratetype: a per-cpu list holds freed
+ * pages of one type, and an allocation only takes from the list of its
+ * own.
  */
-static long cram_walk_free(bool clear)
+static long cram_walk_free_cpu(void *arg)
 {
-	/*
-	 * Each migratetype: a per-cpu list holds freed pages of one type,
-	 * and an allocation only takes from the list of its own.
-	 */
 	static const gfp_t types[] = { __GFP_MOVABLE, 0, __GFP_RECLAIMABLE };
-	struct page *page, *next;
-	LIST_HEAD(pages);
-	long dirty = 0;
+	struct cram_walk *w = arg;
+	struct page *page;
 	void *p;
 	int i;
 
@@ -1149,21 +1153,40 @@ static long cram_walk_free(bool clear)
 						__GFP_NOWARN | types[i], 0))) {
 			p = kmap_local_page(page);
 			if (memchr_inv(p, 0, PAGE_SIZE)) {
-				dirty++;
-				if (clear)
+				w->dirty++;
+				if (w->clear)
 					clear_page(p);
 			}
 			kunmap_local(p);
-			list_add(&page->lru, &pages);
+			list_add(&page->lru, &w->pages);
 			atomic_long_inc(&cram_free_checked);
 			cond_resched();
 		}
 	}
-	list_for_each_entry_safe(page, next, &pages, lru) {
+	return 0;
+}
+
+/*
+ * Take every free page of the node for a moment, as the owner: count those
+ * that are not zero (CRAM scrubs every page its folios free). With @clear,
+ * clear them too, as a device starts out sanitized. From each CPU in turn:
+ * CRAM's worker frees pages on any CPU, into that CPU's per-cpu lists.
+ */
+static long cram_walk_free(bool clear)
+{
+	struct cram_walk w = { .pages = LIST_HEAD_INIT(w.pages), .clear = clear };
+	struct page *page, *next;
+	int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		work_on_cpu(cpu, cram_walk_free_cpu, &w);
+	cpus_read_unlock();
+	list_for_each_entry_safe(page, next, &w.pages, lru) {
 		list_del(&page->lru);
 		__free_page(page);
 	}
-	return dirty;
+	return w.dirty;
 }
 
 static void cram_free_buffers(void)
